@@ -1,0 +1,77 @@
+"""Command line: ``python -m replication {run,report,list} ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from replication.runner import (
+    DEVICES,
+    ROOT,
+    chapters,
+    default_output,
+    notebook_for,
+    report,
+    run_and_report,
+)
+from utils.runtime import SCALES
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` -> (NAME, VALUE), VALUE read as JSON when it parses (numbers, true,
+    null, lists), else kept as a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param takes NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m replication", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="execute a chapter headless and compare with the paper")
+    p_run.add_argument("chapter")
+    p_run.add_argument("--scale", default="ci", choices=SCALES)
+    p_run.add_argument("--device", default="auto", choices=DEVICES)
+    p_run.add_argument("--seed", type=int, default=0)
+    p_run.add_argument("--output", type=Path, help="folder for the executed notebook and JSON")
+    p_run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a variable of the parameters cell, e.g. -p MODEL=bert-base-cased (repeatable)",
+    )
+    p_report = sub.add_parser("report", help="print the comparison table of a finished run")
+    p_report.add_argument("chapter")
+    p_report.add_argument("--scale", default="ci", choices=SCALES)
+    p_report.add_argument("--output", type=Path)
+    sub.add_parser("list", help="list the chapters")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "list":
+            for name, path in chapters().items():
+                print(f"{name:<10} {path.relative_to(ROOT)}")
+            return 0
+        notebook_for(args.chapter)
+        if args.command == "report":
+            print(report(args.chapter, args.output or default_output(args.chapter, args.scale)))
+            return 0
+        parameters = dict(parse_param(text) for text in args.param)
+        return run_and_report(
+            args.chapter, args.scale, args.device, args.seed, args.output, parameters
+        )
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

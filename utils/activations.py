@@ -1,0 +1,225 @@
+"""Per-word activations from every layer of a transformer encoder.
+
+Words are split into sub-tokens by the model's tokenizer; a word's vector at each layer is
+the ``first``, ``last`` or ``mean`` of its sub-tokens' vectors. Layer 0 is the embedding
+output and layer ``l`` the output of block ``l`` (``output_hidden_states``). Sentences are
+sorted by length and packed into batches under a token budget (length bucketing), so that
+padding stays small and any device stays busy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+from utils.cache import cached, content_key, module_fingerprint
+
+AGGREGATIONS = ("first", "last", "mean")
+
+
+@dataclass
+class WordActivations:
+    """Activations of every word of a corpus at every layer.
+
+    Attributes
+    ----------
+    values
+        ``(n_words, n_layers, hidden)`` float tensor on the CPU; words in corpus order.
+    offsets
+        ``(n_sentences + 1,)`` int64: sentence ``i`` owns rows ``offsets[i]:offsets[i + 1]``.
+    """
+
+    values: torch.Tensor
+    offsets: torch.Tensor
+
+    @property
+    def n_words(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def n_layers(self) -> int:
+        return self.values.shape[1]
+
+    @property
+    def hidden_size(self) -> int:
+        return self.values.shape[2]
+
+    def layer(self, index: int) -> torch.Tensor:
+        """``(n_words, hidden)``: every word at one layer (0 = embeddings)."""
+        return self.values[:, index]
+
+    def concat(self, layers: Sequence[int] | None = None) -> torch.Tensor:
+        """``(n_words, len(layers) * hidden)``: layers side by side, neuron ``l * hidden + j``."""
+        chosen = self.values if layers is None else self.values[:, list(layers)]
+        return chosen.reshape(self.n_words, -1)
+
+    def sentence(self, index: int) -> torch.Tensor:
+        """``(n_words_in_sentence, n_layers, hidden)`` for one sentence."""
+        return self.values[self.offsets[index] : self.offsets[index + 1]]
+
+
+def _tokenize(tokenizer, sentences: Sequence[Sequence[str]], max_length: int):
+    """Sub-token ids and their word index (``-1`` for special tokens) for each sentence."""
+    if len(sentences) == 0:
+        raise ValueError("no sentences given")
+    for i, words in enumerate(sentences):
+        if len(words) == 0:
+            raise ValueError(f"sentence {i} is empty")
+        if isinstance(words, str) or not all(isinstance(w, str) and w for w in words):
+            raise ValueError(f"sentence {i} must be a list of non-empty word strings: {words!r}")
+    encoded = tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=False)
+    ids, word_ids = [], []
+    for i, words in enumerate(sentences):
+        wid = [-1 if w is None else w for w in encoded.word_ids(i)]
+        if len(wid) > max_length:
+            raise ValueError(
+                f"sentence {i} has {len(wid)} sub-tokens, more than the model's {max_length}"
+            )
+        missing = set(range(len(words))) - set(wid)
+        if missing:
+            bad = [words[j] for j in sorted(missing)]
+            raise ValueError(f"sentence {i}: the tokenizer gives no sub-token for words {bad!r}")
+        ids.append(encoded["input_ids"][i])
+        word_ids.append(wid)
+    return ids, word_ids
+
+
+def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Sentence indices grouped longest-first so that padded batches stay under budget."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches, current = [], []
+    for i in order:
+        # sorted longest-first, the first sentence of a batch sets its padded length
+        width = lengths[current[0]] if current else lengths[i]
+        if current and (len(current) == batch_size or width * (len(current) + 1) > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _aggregate(
+    sub: torch.Tensor, sub_rows: torch.Tensor, aggregation: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pool sub-token vectors ``(S, L, H)`` into one vector per word.
+
+    ``sub_rows[s]`` is the output row of sub-token ``s``; a word's sub-tokens are consecutive.
+    Returns the rows and their ``(n_words, L, H)`` vectors.
+    """
+    word_rows, counts = torch.unique_consecutive(sub_rows, return_counts=True)
+    starts = torch.cumsum(counts, 0) - counts
+    if aggregation == "first":
+        return word_rows, sub[starts]
+    if aggregation == "last":
+        return word_rows, sub[starts + counts - 1]
+    local = torch.repeat_interleave(torch.arange(len(counts), device=sub.device), counts)
+    sums = torch.zeros((len(counts),) + sub.shape[1:], dtype=sub.dtype, device=sub.device)
+    sums.index_add_(0, local, sub)
+    return word_rows, sums / counts.to(sub.dtype)[:, None, None]
+
+
+@torch.inference_mode()
+def extract_activations(
+    model: torch.nn.Module,
+    tokenizer,
+    sentences: Sequence[Sequence[str]],
+    *,
+    aggregation: str = "mean",
+    batch_size: int = 64,
+    max_tokens: int = 4096,
+    progress: bool = True,
+) -> WordActivations:
+    """Per-word activations of every layer for pre-tokenised sentences.
+
+    Parameters
+    ----------
+    model, tokenizer
+        A Hugging Face encoder (on any device) and its fast tokenizer, e.g. from
+        :func:`utils.models.load_encoder`.
+    sentences
+        Lists of words, e.g. ``corpus.words()``.
+    aggregation
+        How a word's sub-token vectors become one vector: ``"first"``, ``"last"`` or ``"mean"``.
+    batch_size, max_tokens
+        At most ``batch_size`` sentences and ``max_tokens`` padded sub-tokens per forward pass.
+    progress
+        Show a tqdm bar.
+
+    Returns
+    -------
+    WordActivations
+        ``values[w, l]`` is word ``w`` at layer ``l`` (0 = embeddings), in float32 on the CPU.
+    """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {aggregation!r}: choose one of {AGGREGATIONS}")
+    if batch_size < 1 or max_tokens < 1:
+        raise ValueError("batch_size and max_tokens must be positive")
+    device = next(model.parameters()).device
+    max_length = getattr(model.config, "max_position_embeddings", None) or 512
+    ids, word_ids = _tokenize(tokenizer, sentences, max_length)
+
+    counts = torch.tensor([len(s) for s in sentences])
+    offsets = torch.zeros(len(sentences) + 1, dtype=torch.long)
+    offsets[1:] = counts.cumsum(0)
+    n_layers = model.config.num_hidden_layers + 1
+    values = torch.empty(int(offsets[-1]), n_layers, model.config.hidden_size)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    batches = _batches([len(x) for x in ids], batch_size, max_tokens)
+    for batch in tqdm(batches, desc="activations", disable=not progress, leave=False):
+        width = max(len(ids[i]) for i in batch)
+        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        # row of the output tensor each sub-token belongs to (-1: special token or padding)
+        rows = torch.full((len(batch), width), -1, dtype=torch.long)
+        for b, i in enumerate(batch):
+            n = len(ids[i])
+            input_ids[b, :n] = torch.tensor(ids[i])
+            mask[b, :n] = 1
+            wid = torch.tensor(word_ids[i])
+            rows[b, :n] = torch.where(wid >= 0, wid + offsets[i], -1)
+        out = model(
+            input_ids=input_ids.to(device),
+            attention_mask=mask.to(device),
+            output_hidden_states=True,
+        )
+        hidden = torch.stack(out.hidden_states, dim=2).float()  # (B, T, L+1, H)
+        flat_rows = rows.reshape(-1)
+        keep = flat_rows >= 0
+        sub = hidden.reshape(-1, n_layers, hidden.shape[-1])[keep.to(device)]
+        word_rows, word_vectors = _aggregate(sub, flat_rows[keep].to(device), aggregation)
+        values[word_rows.cpu()] = word_vectors.cpu()
+    return WordActivations(values=values, offsets=offsets)
+
+
+def cached_activations(
+    model: torch.nn.Module,
+    tokenizer,
+    sentences: Sequence[Sequence[str]],
+    *,
+    aggregation: str = "mean",
+    progress: bool = True,
+    **batching: int,
+) -> WordActivations:
+    """:func:`extract_activations`, stored in the disk cache under a hash of the model's
+    weights, its tokenizer's vocabulary, the sentences and the aggregation."""
+    config = {
+        "model": module_fingerprint(model),
+        "tokenizer": content_key(sorted(tokenizer.get_vocab().items())),
+        "sentences": [list(s) for s in sentences],
+        "aggregation": aggregation,
+    }
+
+    def build() -> dict[str, torch.Tensor]:
+        acts = extract_activations(
+            model, tokenizer, sentences, aggregation=aggregation, progress=progress, **batching
+        )
+        return {"values": acts.values, "offsets": acts.offsets}
+
+    stored = cached("activations", config, build, description=f"{len(sentences)} sentences")
+    return WordActivations(values=stored["values"], offsets=stored["offsets"])

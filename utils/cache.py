@@ -1,0 +1,181 @@
+"""A content-keyed, atomically written on-disk cache for trained models and activations.
+
+An entry is keyed by a SHA-256 hash of everything that determines its content: the package
+version, a free-form ``kind`` and the caller's configuration and data (strings, numbers,
+lists, dicts, arrays, tensors). Each entry is two files, written atomically (temporary file,
+then ``os.replace``): the payload ``KEY.pt`` and a manifest ``KEY.json`` holding the payload's
+checksum, written last. A missing manifest, a checksum mismatch or an unreadable payload
+marks the entry as corrupt; :func:`cached` then rebuilds it.
+
+The location is ``$BOOK_CACHE_DIR`` if set, else ``~/.cache/neuron-book``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+from utils import __version__
+
+T = TypeVar("T")
+
+ENV_VAR = "BOOK_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """The cache root: ``$BOOK_CACHE_DIR``, or ``~/.cache/neuron-book``."""
+    root = os.environ.get(ENV_VAR)
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "neuron-book"
+
+
+def _feed(hasher: Any, obj: Any) -> None:
+    """Feed a canonical, type-tagged byte encoding of ``obj`` into ``hasher``."""
+    if isinstance(obj, torch.Tensor):
+        obj = obj.detach().cpu()
+        hasher.update(f"tensor{tuple(obj.shape)}{obj.dtype}".encode())
+        hasher.update(obj.contiguous().view(torch.uint8).numpy().tobytes() if obj.numel() else b"")
+    elif isinstance(obj, np.ndarray):
+        hasher.update(f"ndarray{obj.shape}{obj.dtype}".encode())
+        hasher.update(np.ascontiguousarray(obj).tobytes())
+    elif isinstance(obj, Mapping):
+        hasher.update(f"dict{len(obj)}".encode())
+        for key in sorted(obj, key=repr):
+            _feed(hasher, key)
+            _feed(hasher, obj[key])
+    elif isinstance(obj, (list, tuple)):
+        hasher.update(f"{type(obj).__name__}{len(obj)}".encode())
+        for item in obj:
+            _feed(hasher, item)
+    elif obj is None or isinstance(obj, (str, int, float, bool, bytes, np.generic)):
+        hasher.update(f"{type(obj).__name__}:{obj!r};".encode())
+    else:
+        raise TypeError(
+            f"cannot build a cache key from a {type(obj).__name__}: pass strings, numbers, "
+            "lists, dicts, numpy arrays or tensors"
+        )
+
+
+def content_key(*parts: Any) -> str:
+    """A hex SHA-256 of ``parts`` (and the package version), stable across runs and machines."""
+    hasher = hashlib.sha256()
+    _feed(hasher, ("utils", __version__, parts))
+    return hasher.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
+    """Write through ``write(file_object)`` into a temporary file, then rename it onto ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def entry_paths(kind: str, key: str) -> tuple[Path, Path]:
+    """The payload and manifest paths of an entry."""
+    if not kind or not kind.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(
+            f"cache kind must be a short name of letters, digits, '-' or '_': {kind!r}"
+        )
+    folder = cache_dir() / kind
+    return folder / f"{key}.pt", folder / f"{key}.json"
+
+
+def load(kind: str, key: str) -> Any | None:
+    """The payload of a valid entry, or ``None`` if it is missing, partial or corrupt."""
+    payload, manifest = entry_paths(kind, key)
+    try:
+        meta = json.loads(manifest.read_text())
+        if meta.get("key") != key or _file_sha256(payload) != meta.get("sha256"):
+            return None
+        return torch.load(payload, map_location="cpu", weights_only=True)
+    except (OSError, ValueError, RuntimeError, EOFError, KeyError):
+        return None
+
+
+def save(kind: str, key: str, value: Any, description: str = "") -> None:
+    """Store ``value`` (tensors, arrays as tensors, nested dicts/lists of them and plain values)."""
+    payload, manifest = entry_paths(kind, key)
+    atomic_write(payload, lambda fh: torch.save(value, fh))
+    meta = {
+        "key": key,
+        "kind": kind,
+        "sha256": _file_sha256(payload),
+        "bytes": payload.stat().st_size,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "utils_version": __version__,
+        "description": description,
+    }
+    atomic_write(manifest, lambda fh: fh.write(json.dumps(meta, indent=1).encode()))
+
+
+def cached(kind: str, config: Any, build: Callable[[], T], *, description: str = "") -> T:
+    """Return the cached result for ``(kind, config)``, building and storing it if needed.
+
+    Parameters
+    ----------
+    kind
+        A short name grouping entries on disk, e.g. ``"activations"`` or ``"lstm-lm"``.
+    config
+        Everything that determines the result: hyperparameters, data, model fingerprint, a
+        version string for the building code. Hashed with :func:`content_key`.
+    build
+        Called without arguments when the entry is missing or corrupt. Must return tensors,
+        numbers, strings, or nested dicts/lists/tuples of them (what ``torch.load`` accepts
+        with ``weights_only=True``).
+    description
+        A human-readable note stored in the manifest.
+
+    Setting ``BOOK_CACHE_DIR=off`` (or ``none``) disables the cache entirely.
+    """
+    if os.environ.get(ENV_VAR, "").lower() in {"off", "none"}:
+        return build()
+    key = content_key(kind, config)
+    hit = load(kind, key)
+    if hit is not None:
+        return hit
+    value = build()
+    save(kind, key, value, description)
+    return value
+
+
+def clear(kinds: Iterable[str] | None = None) -> int:
+    """Delete cache entries (of the given kinds, or all); return how many files were removed."""
+    root = cache_dir()
+    folders = [root / k for k in kinds] if kinds is not None else [p for p in root.glob("*")]
+    removed = 0
+    for folder in folders:
+        if folder.is_dir():
+            for path in folder.iterdir():
+                if path.suffix in {".pt", ".json", ".tmp"}:
+                    path.unlink()
+                    removed += 1
+    return removed
+
+
+def module_fingerprint(module: torch.nn.Module) -> str:
+    """A content hash of a module's class, parameters and buffers (its ``state_dict``)."""
+    return content_key(type(module).__qualname__, dict(module.state_dict()))

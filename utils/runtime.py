@@ -1,0 +1,76 @@
+"""Run-time choices every chapter makes: the device, the seeds and the scale."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+SCALES = ("ci", "default", "full")
+
+T = TypeVar("T")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a :class:`torch.device`.
+
+    ``"auto"`` picks CUDA when a GPU is visible and the CPU otherwise. Asking for CUDA on a
+    machine without it is an error rather than a silent fall-back to the CPU.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'auto', 'cpu' or 'cuda', got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as err:
+        raise ValueError(
+            f"unknown device {device!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+        ) from err
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but no CUDA device is available")
+    return resolved
+
+
+def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Generator:
+    """Seed Python's, NumPy's and PyTorch's random generators (CPU and CUDA) from one integer.
+
+    Parameters
+    ----------
+    seed
+        A non-negative integer.
+    deterministic
+        Also ask PyTorch for deterministic kernels (slower on GPU; exact reruns).
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator seeded with ``seed``, for code that prefers explicit generators.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (seeding the legacy global state is the point)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return np.random.default_rng(seed)
+
+
+def check_scale(scale: str) -> str:
+    """Return ``scale`` if it is one of :data:`SCALES`, else raise a ValueError naming them."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown SCALE {scale!r}: choose one of {', '.join(SCALES)}")
+    return scale
+
+
+def by_scale(scale: str, *, ci: T, default: T, full: T) -> T:
+    """Pick the value for ``scale``: ``by_scale(SCALE, ci=200, default=2000, full=20000)``."""
+    return {"ci": ci, "default": default, "full": full}[check_scale(scale)]

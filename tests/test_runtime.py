@@ -1,0 +1,47 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from utils.runtime import by_scale, check_scale, resolve_device, seed_everything
+
+
+def test_seed_everything_reproduces_all_generators():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    seed_everything(7)
+    first = draw()
+    seed_everything(7)
+    assert draw() == first
+    seed_everything(8)
+    assert draw() != first
+    rng = seed_everything(7)
+    assert isinstance(rng, np.random.Generator)
+    for bad in (-1, 1.5, "3", True):
+        with pytest.raises(ValueError, match="seed"):
+            seed_everything(bad)
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    with pytest.raises(ValueError, match="unknown device"):
+        resolve_device("tpu-ish")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA"):
+            resolve_device("cuda")
+
+
+@pytest.mark.gpu
+def test_resolve_cuda():
+    assert resolve_device("cuda").type == "cuda"
+
+
+def test_scales():
+    assert by_scale("ci", ci=1, default=2, full=3) == 1
+    assert by_scale("full", ci=1, default=2, full=3) == 3
+    with pytest.raises(ValueError, match="unknown SCALE 'tiny'"):
+        check_scale("tiny")

@@ -9,6 +9,7 @@ See :func:`generate` for the tasks and :mod:`utils.corpus.treebank` for the laye
 """
 
 from .baselines import ambiguity_rate, majority_baseline
+from .task_reviews import review_triplets
 from .tasks import TASKS, generate
 from .treebank import Corpus, LayerError, Sentence, read_conllu, to_conllu
 
@@ -20,6 +21,7 @@ __all__ = [
     "ambiguity_rate",
     "generate",
     "majority_baseline",
+    "review_triplets",
     "read_conllu",
     "to_conllu",
 ]

@@ -33,7 +33,6 @@ CONSTRUCTIONS = (
     "simple", "adv", "adv_adv", "adv_conjunction", "namepp", "nounpp", "nounpp_adv",
     "subj_relc", "obj_relc",
 )  # fmt: skip
-_ATTRACTOR = {"nounpp", "nounpp_adv", "subj_relc", "obj_relc"}
 #: Pool sizes of Lakretz et al. (App. D of the DiffMask paper): nouns, verbs, adverbs,
 #: prepositions, proper names, location nouns.
 LAKRETZ_POOLS = {"nouns": 20, "verbs": 15, "adverbs": 10, "preps": 5, "names": 10, "locs": 10}
@@ -130,6 +129,7 @@ def agreement(
         if cons in ("namepp", "nounpp", "nounpp_adv"):
             ip = g.emit(P.preps[int(rng.random() * len(P.preps))], "B-PP")
             if cons == "namepp":
+                att = "Sing"  # a proper name is a singular attractor
                 ia = g.emit(P.names[int(rng.random() * len(P.names))], "B-NP")
             else:
                 att = num if rng.random() < 0.5 else other

@@ -10,23 +10,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from .checks import check_int, check_prob
 from .grammar import DEFAULT_PROBS, Grammar
 from .lexicon import lexicon
+from .task_agreement import agreement
+from .task_gender import gender
+from .task_paraphrase import paraphrase
+from .task_reviews import reviews
+from .task_scaffold import scaffold
 from .treebank import Corpus
 
 __all__ = ["TASKS", "generate"]
-
-
-def _check_prob(name: str, value: float) -> float:
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"parameter {name!r} must be a probability in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _check_int(name: str, value: int, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"parameter {name!r} must be an integer >= {low}, got {value!r}")
-    return value
 
 
 def _english(
@@ -38,7 +32,7 @@ def _english(
     **probs: float,
 ) -> Corpus:
     """Annotated English sentences (topic drawn per sentence unless given)."""
-    _check_int("max_depth", max_depth)
+    check_int("max_depth", max_depth)
     unknown = set(probs) - set(DEFAULT_PROBS)
     if unknown:
         raise ValueError(
@@ -46,7 +40,7 @@ def _english(
             f"max_depth, zipf, topic, {', '.join(DEFAULT_PROBS)}"
         )
     for k, v in probs.items():
-        _check_prob(k, v)
+        check_prob(k, v)
     if not isinstance(zipf, (int, float)) or zipf <= 0:
         raise ValueError(f"parameter 'zipf' must be > 0, got {zipf!r}")
     lex = lexicon(float(zipf))
@@ -62,13 +56,6 @@ def _english(
     return Corpus(out)
 
 
-from .task_agreement import agreement  # noqa: E402
-from .task_gender import gender  # noqa: E402
-from .task_paraphrase import paraphrase  # noqa: E402
-from .task_reviews import reviews  # noqa: E402
-from .task_scaffold import scaffold  # noqa: E402
-
-
 def _topics(
     n: int,
     seed: int,
@@ -78,9 +65,9 @@ def _topics(
     max_depth: int = 1,
 ) -> Corpus:
     """Documents of ``doc_len`` sentences whose topic conditions the content words."""
-    _check_int("doc_len", doc_len, 1)
-    _check_int("max_depth", max_depth)
-    _check_prob("topic_strength", topic_strength)
+    check_int("doc_len", doc_len, 1)
+    check_int("max_depth", max_depth)
+    check_prob("topic_strength", topic_strength)
     lex = lexicon()
     topics = tuple(topics) if topics is not None else lex.topics
     bad = [t for t in topics if t not in lex.topics]
@@ -136,7 +123,7 @@ def generate(task: str, n: int, seed: int = 0, **params) -> Corpus:
     """
     if task not in _GENERATORS:
         raise ValueError(f"unknown task {task!r}; available tasks: {', '.join(TASKS)}")
-    _check_int("n", n)
+    check_int("n", n)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"parameter 'seed' must be an integer, got {seed!r}")
     return _GENERATORS[task](n, seed, **params)

@@ -246,7 +246,7 @@ VERBS: dict[tuple[str, str, str, str], str] = {
     ("tr", "H", "X", "general"): """
         discuss explain understand=understood=understood accept question plan+ support
         consider change study answer solve share forget=forgot=forgotten learn doubt
-        remember mention ignore prefer+ fear deny reject imagine hear=heard=heard
+        remember mention ignore prefer+ fear deny reject imagine hear=heard=heard desire
         """,
     ("tr", "H", "P", "general"): """
         leave=left=left visit enter reach clean paint search cross own
@@ -273,7 +273,7 @@ VERBS: dict[tuple[str, str, str, str], str] = {
         sell=sold=sold invest buy=bought=bought manage sign trade export import
         """,
     ("tr", "H", "H", "business"): """
-        hire fire employ interview recruit
+        hire fire employ interview recruit promote
         """,
     ("tr", "H", "TX", "arts"): """
         paint compose perform sing=sang=sung direct film sketch
@@ -292,7 +292,7 @@ VERBS: dict[tuple[str, str, str, str], str] = {
         work live leave=left=left return rest agree complain sing=sang=sung dance walk
         run=ran=run swim=swam=swum shout whisper travel relax hesitate disappear
         come=came=come go=went=gone speak=spoke=spoken stand=stood=stood jump+ apologize
-        wake=woke=woken
+        wake=woke=woken yell
         """,
     ("intr", "A", "", "general"): """
         change fall=fell=fallen grow=grew=grown move start stop+ happen appear disappear

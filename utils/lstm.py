@@ -1,0 +1,313 @@
+"""LSTM sequence models (language models and taggers) that can be opened up step by step.
+
+:class:`LSTMNetwork` is an embedding, a stack of LSTM layers and a linear decoder. It trains
+with PyTorch's fused ``nn.LSTM``; :meth:`LSTMNetwork.unrolled` runs the *same weights* one
+time step and one layer at a time, with the gates written out,
+
+    i, f, g, o = sigma(W_i x + V_i h + b_i), sigma(...), tanh(...), sigma(...)
+    c_t = f * c_{t-1} + i * g,        h_t = o * tanh(c_t),
+
+so that a chapter can edit a layer's hidden state inside the step (the next layer and the
+next step see the edit: the interventions of DiffMask, Eq. 1) or read every gate (the
+contextual decomposition of the training-dynamics thesis). With no edit, the unrolled pass
+equals the fused one (tested to 1e-5).
+
+A language model predicts token ``t + 1`` from tokens ``<= t``; a tagger predicts a label per
+position. Both are an :class:`LSTMNetwork` trained by :func:`train_sequence_model` on
+(input ids, target ids) pairs; :func:`language_model_pairs` builds the pairs for an LM.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from utils.cache import cached
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
+IGNORE = -100  # target id that the loss skips (padding)
+
+#: ``edit(layer, t, h) -> h``: called on each layer's hidden state ``(B, H)`` at each step
+Edit = Callable[[int, int, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class Vocabulary:
+    """Token <-> id. Ids 0-3 are ``<pad>``, ``<unk>``, ``<bos>``, ``<eos>``."""
+
+    tokens: list[str]
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tokens[:4] != [PAD, UNK, BOS, EOS]:
+            raise ValueError(f"a vocabulary starts with {[PAD, UNK, BOS, EOS]}")
+        if len(set(self.tokens)) != len(self.tokens):
+            raise ValueError("a vocabulary lists every token once")
+        self.index = {token: i for i, token in enumerate(self.tokens)}
+
+    @classmethod
+    def build(cls, sentences: Iterable[Sequence[str]], min_count: int = 1) -> Vocabulary:
+        """All tokens seen at least ``min_count`` times, most frequent first."""
+        counts = Counter(token for sentence in sentences for token in sentence)
+        kept = [t for t, n in counts.most_common() if n >= min_count]
+        return cls([PAD, UNK, BOS, EOS] + [t for t in kept if t not in (PAD, UNK, BOS, EOS)])
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, words: Sequence[str]) -> list[int]:
+        """Ids of ``words``; unknown words map to ``<unk>``."""
+        unk = self.index[UNK]
+        return [self.index.get(w, unk) for w in words]
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        return [self.tokens[i] for i in ids]
+
+
+class LSTMNetwork(nn.Module):
+    """Embedding -> ``n_layers`` LSTM layers -> linear decoder over ``n_outputs``.
+
+    Parameters
+    ----------
+    vocab_size
+        Number of input tokens.
+    n_outputs
+        Size of the output softmax: ``vocab_size`` for a language model, the number of tags
+        for a tagger.
+    embedding_dim, hidden_dim, n_layers, dropout
+        As in PyTorch's ``word_language_model`` (dropout on the embeddings and on the LSTM
+        outputs, training only).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        n_outputs: int,
+        embedding_dim: int = 64,
+        hidden_dim: int = 64,
+        n_layers: int = 2,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if min(vocab_size, n_outputs, embedding_dim, hidden_dim, n_layers) < 1:
+            raise ValueError("sizes of an LSTMNetwork must be positive")
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        self.lstm = nn.LSTM(embedding_dim, hidden_dim, n_layers, batch_first=True)
+        self.decoder = nn.Linear(hidden_dim, n_outputs)
+        self.drop = nn.Dropout(dropout)
+        self.hidden_dim, self.n_layers = hidden_dim, n_layers
+
+    def config(self) -> dict[str, int | float]:
+        """The constructor arguments, to rebuild the network from a state dict."""
+        return {
+            "vocab_size": self.embedding.num_embeddings,
+            "n_outputs": self.decoder.out_features,
+            "embedding_dim": self.embedding.embedding_dim,
+            "hidden_dim": self.hidden_dim,
+            "n_layers": self.n_layers,
+            "dropout": self.drop.p,
+        }
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``(B, T)`` ids -> ``(B, T, n_outputs)`` logits (fused LSTM)."""
+        hidden, _ = self.lstm(self.drop(self.embedding(tokens)))
+        return self.decoder(self.drop(hidden))
+
+    def gates(self, layer: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(W, V, b)`` of a layer: input weights ``(4H, in)``, recurrent weights ``(4H, H)``
+        and summed bias ``(4H,)``, gates stacked in PyTorch's order i, f, g, o."""
+        w = getattr(self.lstm, f"weight_ih_l{layer}")
+        v = getattr(self.lstm, f"weight_hh_l{layer}")
+        b = getattr(self.lstm, f"bias_ih_l{layer}") + getattr(self.lstm, f"bias_hh_l{layer}")
+        return w, v, b
+
+    def unrolled(
+        self, tokens: torch.Tensor, edit: Edit | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Run step by step, layer by layer, optionally editing hidden states in place.
+
+        Parameters
+        ----------
+        tokens
+            ``(B, T)`` input ids.
+        edit
+            ``edit(layer, t, h) -> h`` replaces layer ``layer``'s hidden state at step ``t``
+            before it reaches layer ``layer + 1`` and step ``t + 1`` (cell states untouched).
+
+        Returns
+        -------
+        logits, hidden, cells
+            ``(B, T, n_outputs)``, and ``(n_layers, B, T, H)`` hidden and cell states (the
+            hidden states after any edit).
+        """
+        batch, steps = tokens.shape
+        x_all = self.drop(self.embedding(tokens))
+        weights = [self.gates(layer) for layer in range(self.n_layers)]
+        h = [x_all.new_zeros(batch, self.hidden_dim) for _ in range(self.n_layers)]
+        c = [x_all.new_zeros(batch, self.hidden_dim) for _ in range(self.n_layers)]
+        # input projections of the first layer for all steps at once
+        w0, _, b0 = weights[0]
+        projected = x_all @ w0.T + b0
+        hidden, cells = [], []
+        for t in range(steps):
+            step_h, step_c = [], []
+            for layer, (w, v, b) in enumerate(weights):
+                pre = projected[:, t] if layer == 0 else h[layer - 1] @ w.T + b
+                i, f, g, o = (pre + h[layer] @ v.T).chunk(4, dim=-1)
+                c[layer] = torch.sigmoid(f) * c[layer] + torch.sigmoid(i) * torch.tanh(g)
+                h[layer] = torch.sigmoid(o) * torch.tanh(c[layer])
+                if edit is not None:
+                    h[layer] = edit(layer, t, h[layer])
+                step_h.append(h[layer])
+                step_c.append(c[layer])
+            hidden.append(torch.stack(step_h))
+            cells.append(torch.stack(step_c))
+        hidden_t = torch.stack(hidden, dim=2)  # (L, B, T, H)
+        logits = self.decoder(self.drop(hidden_t[-1]))
+        return logits, hidden_t, torch.stack(cells, dim=2)
+
+
+def language_model_pairs(
+    sentences: Iterable[Sequence[str]], vocab: Vocabulary
+) -> list[tuple[list[int], list[int]]]:
+    """(input, target) id lists: ``<bos> w1 .. wn`` predicts ``w1 .. wn <eos>``."""
+    pairs = []
+    for words in sentences:
+        ids = vocab.encode(words)
+        pairs.append(([vocab.index[BOS]] + ids, ids + [vocab.index[EOS]]))
+    return pairs
+
+
+def pad_batch(
+    pairs: Sequence[tuple[Sequence[int], Sequence[int]]], pad_id: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad (input, target) pairs: inputs with ``pad_id``, targets with ``IGNORE``."""
+    width = max(len(inp) for inp, _ in pairs)
+    inputs = torch.full((len(pairs), width), pad_id, dtype=torch.long)
+    targets = torch.full((len(pairs), width), IGNORE, dtype=torch.long)
+    for row, (inp, tgt) in enumerate(pairs):
+        if len(inp) != len(tgt):
+            raise ValueError(f"pair {row}: {len(inp)} inputs but {len(tgt)} targets")
+        inputs[row, : len(inp)] = torch.as_tensor(inp)
+        targets[row, : len(tgt)] = torch.as_tensor(tgt)
+    return inputs, targets
+
+
+@dataclass
+class TrainingRecord:
+    """Loss per step, and the state dicts saved at the requested steps (step -> state)."""
+
+    losses: list[float]
+    checkpoints: dict[int, dict[str, torch.Tensor]]
+
+
+def train_sequence_model(
+    model: LSTMNetwork,
+    pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
+    *,
+    epochs: int = 3,
+    batch_size: int = 64,
+    lr: float = 3e-3,
+    optimizer: str = "adam",
+    clip: float | None = 0.25,
+    seed: int = 0,
+    checkpoints: Iterable[int] = (),
+    progress: bool = True,
+) -> TrainingRecord:
+    """Train on (input ids, target ids) pairs with cross-entropy over every target position.
+
+    Parameters
+    ----------
+    optimizer
+        ``"adam"``, or ``"sgd"`` (plain SGD, as in ``word_language_model``).
+    clip
+        Gradient-norm clipping (None: none).
+    checkpoints
+        Steps (0 = before training, ``n`` = after ``n`` updates) at which to keep a copy of
+        the weights, e.g. for analyses over training.
+    """
+    if not pairs:
+        raise ValueError("no training pairs")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"unknown optimizer {optimizer!r}: choose 'adam' or 'sgd'")
+    device = next(model.parameters()).device
+    opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+    opt = opt_cls(model.parameters(), lr=lr)
+    wanted = set(checkpoints)
+    record = TrainingRecord(losses=[], checkpoints={})
+
+    def snapshot(step: int) -> None:
+        if step in wanted:
+            record.checkpoints[step] = {
+                k: v.detach().clone() for k, v in model.state_dict().items()
+            }
+
+    gen = torch.Generator().manual_seed(seed)
+    n_batches = (len(pairs) + batch_size - 1) // batch_size
+    model.train()
+    snapshot(0)
+    with tqdm(total=epochs * n_batches, desc="training", disable=not progress, leave=False) as bar:
+        for _ in range(epochs):
+            order = torch.randperm(len(pairs), generator=gen).tolist()
+            for start in range(0, len(pairs), batch_size):
+                inputs, targets = pad_batch([pairs[i] for i in order[start : start + batch_size]])
+                logits = model(inputs.to(device))
+                loss = nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.shape[-1]), targets.to(device).reshape(-1)
+                )
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+                record.losses.append(loss.item())
+                snapshot(len(record.losses))
+                bar.update()
+    model.eval()
+    return record
+
+
+def _pairs_fingerprint(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[torch.Tensor]:
+    """The training pairs as three flat tensors (fast to hash)."""
+    flat_in = [i for inp, _ in pairs for i in inp]
+    flat_out = [i for _, tgt in pairs for i in tgt]
+    lengths = [len(inp) for inp, _ in pairs]
+    return [torch.tensor(flat_in), torch.tensor(flat_out), torch.tensor(lengths)]
+
+
+def cached_sequence_model(
+    pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
+    model_config: dict,
+    training: dict,
+    *,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> tuple[LSTMNetwork, TrainingRecord]:
+    """Build an :class:`LSTMNetwork` from ``model_config`` (seeded), train it on ``pairs``
+    with ``train_sequence_model(**training)``, and cache the result on disk.
+
+    The cache key covers the pairs, both configurations and the seed, so a rerun of a
+    chapter loads the trained weights (and checkpoints) instead of training again.
+    """
+    key = {"pairs": _pairs_fingerprint(pairs), "model": model_config, "training": training}
+
+    def build() -> dict:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = LSTMNetwork(**model_config).to(device)
+        record = train_sequence_model(model, pairs, seed=seed, progress=progress, **training)
+        cpu = {k: v.cpu() for k, v in model.state_dict().items()}
+        steps = {s: {k: v.cpu() for k, v in st.items()} for s, st in record.checkpoints.items()}
+        return {"state": cpu, "losses": torch.tensor(record.losses), "checkpoints": steps}
+
+    stored = cached("lstm", {**key, "seed": seed}, build, description=str(model_config))
+    model = LSTMNetwork(**model_config)
+    model.load_state_dict(stored["state"])
+    record = TrainingRecord(stored["losses"].tolist(), stored["checkpoints"])
+    return model.to(device).eval(), record

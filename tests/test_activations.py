@@ -77,3 +77,16 @@ def test_cached_activations_reuse_and_key(minilm, tmp_path):
     torch.testing.assert_close(first.values, again.values)
     cached_activations(model, tokenizer, SENTENCES[:2], aggregation="first", progress=False)
     assert len(list((tmp_path / "cache" / "activations").glob("*.pt"))) == 2
+
+
+def test_a_subset_of_layers(minilm):
+    model, tokenizer = minilm
+    full = extract_activations(model, tokenizer, SENTENCES[:2], progress=False)
+    some = extract_activations(model, tokenizer, SENTENCES[:2], layers=[6, 2], progress=False)
+    assert some.values.shape[1] == 2 and some.layers == (6, 2)
+    assert torch.equal(some.layer(2), full.layer(2))
+    assert torch.equal(some.concat([2, 6]), full.concat([2, 6]))
+    with pytest.raises(ValueError, match="not extracted"):
+        some.layer(3)
+    with pytest.raises(ValueError, match="layers must lie"):
+        extract_activations(model, tokenizer, SENTENCES[:1], layers=[7], progress=False)

@@ -30,10 +30,19 @@ class WordActivations:
         ``(n_words, n_layers, hidden)`` float tensor on the CPU; words in corpus order.
     offsets
         ``(n_sentences + 1,)`` int64: sentence ``i`` owns rows ``offsets[i]:offsets[i + 1]``.
+    layers
+        The model layers stored, in order (0 = embeddings); all of them unless extraction
+        asked for fewer.
     """
 
     values: torch.Tensor
     offsets: torch.Tensor
+    layers: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.layers = tuple(self.layers) or tuple(range(self.values.shape[1]))
+        if len(self.layers) != self.values.shape[1]:
+            raise ValueError(f"{len(self.layers)} layer ids for {self.values.shape[1]} layers")
 
     @property
     def n_words(self) -> int:
@@ -47,14 +56,22 @@ class WordActivations:
     def hidden_size(self) -> int:
         return self.values.shape[2]
 
+    def _position(self, layer: int) -> int:
+        if layer not in self.layers:
+            raise ValueError(f"layer {layer} was not extracted; stored layers: {self.layers}")
+        return self.layers.index(layer)
+
     def layer(self, index: int) -> torch.Tensor:
-        """``(n_words, hidden)``: every word at one layer (0 = embeddings)."""
-        return self.values[:, index]
+        """``(n_words, hidden)``: every word at one model layer (0 = embeddings)."""
+        return self.values[:, self._position(index)]
 
     def concat(self, layers: Sequence[int] | None = None) -> torch.Tensor:
-        """``(n_words, len(layers) * hidden)``: layers side by side, neuron ``l * hidden + j``."""
-        chosen = self.values if layers is None else self.values[:, list(layers)]
-        return chosen.reshape(self.n_words, -1)
+        """``(n_words, len(layers) * hidden)``: layers side by side, so that neuron
+        ``i * hidden + j`` is unit ``j`` of the ``i``-th layer listed (default: all stored)."""
+        if layers is None:
+            return self.values.reshape(self.n_words, -1)
+        positions = [self._position(layer) for layer in layers]
+        return self.values[:, positions].reshape(self.n_words, -1)
 
     def sentence(self, index: int) -> torch.Tensor:
         """``(n_words_in_sentence, n_layers, hidden)`` for one sentence."""
@@ -130,6 +147,7 @@ def extract_activations(
     sentences: Sequence[Sequence[str]],
     *,
     aggregation: str = "mean",
+    layers: Sequence[int] | None = None,
     batch_size: int = 64,
     max_tokens: int = 4096,
     progress: bool = True,
@@ -145,6 +163,9 @@ def extract_activations(
         Lists of words, e.g. ``corpus.words()``.
     aggregation
         How a word's sub-token vectors become one vector: ``"first"``, ``"last"`` or ``"mean"``.
+    layers
+        Which layers to keep (0 = embeddings; default: all). Keeping few saves memory with
+        large models.
     batch_size, max_tokens
         At most ``batch_size`` sentences and ``max_tokens`` padded sub-tokens per forward pass.
     progress
@@ -166,8 +187,11 @@ def extract_activations(
     counts = torch.tensor([len(s) for s in sentences])
     offsets = torch.zeros(len(sentences) + 1, dtype=torch.long)
     offsets[1:] = counts.cumsum(0)
-    n_layers = model.config.num_hidden_layers + 1
-    values = torch.empty(int(offsets[-1]), n_layers, model.config.hidden_size)
+    n_model_layers = model.config.num_hidden_layers + 1
+    layers = tuple(range(n_model_layers)) if layers is None else tuple(layers)
+    if not layers or not all(0 <= layer < n_model_layers for layer in layers):
+        raise ValueError(f"layers must lie in 0..{n_model_layers - 1}, got {layers}")
+    values = torch.empty(int(offsets[-1]), len(layers), model.config.hidden_size)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     batches = _batches([len(x) for x in ids], batch_size, max_tokens)
@@ -188,13 +212,13 @@ def extract_activations(
             attention_mask=mask.to(device),
             output_hidden_states=True,
         )
-        hidden = torch.stack(out.hidden_states, dim=2).float()  # (B, T, L+1, H)
+        hidden = torch.stack([out.hidden_states[layer] for layer in layers], dim=2).float()
         flat_rows = rows.reshape(-1)
         keep = flat_rows >= 0
-        sub = hidden.reshape(-1, n_layers, hidden.shape[-1])[keep.to(device)]
+        sub = hidden.reshape(-1, len(layers), hidden.shape[-1])[keep.to(device)]
         word_rows, word_vectors = _aggregate(sub, flat_rows[keep].to(device), aggregation)
         values[word_rows.cpu()] = word_vectors.cpu()
-    return WordActivations(values=values, offsets=offsets)
+    return WordActivations(values=values, offsets=offsets, layers=layers)
 
 
 def cached_activations(
@@ -203,23 +227,31 @@ def cached_activations(
     sentences: Sequence[Sequence[str]],
     *,
     aggregation: str = "mean",
+    layers: Sequence[int] | None = None,
     progress: bool = True,
     **batching: int,
 ) -> WordActivations:
     """:func:`extract_activations`, stored in the disk cache under a hash of the model's
-    weights, its tokenizer's vocabulary, the sentences and the aggregation."""
+    weights, its tokenizer's vocabulary, the sentences, the aggregation and the layers."""
     config = {
         "model": module_fingerprint(model),
         "tokenizer": content_key(sorted(tokenizer.get_vocab().items())),
         "sentences": [list(s) for s in sentences],
         "aggregation": aggregation,
+        "layers": None if layers is None else list(layers),
     }
 
     def build() -> dict[str, torch.Tensor]:
         acts = extract_activations(
-            model, tokenizer, sentences, aggregation=aggregation, progress=progress, **batching
+            model,
+            tokenizer,
+            sentences,
+            aggregation=aggregation,
+            layers=layers,
+            progress=progress,
+            **batching,
         )
-        return {"values": acts.values, "offsets": acts.offsets}
+        return {"values": acts.values, "offsets": acts.offsets, "layers": list(acts.layers)}
 
     stored = cached("activations", config, build, description=f"{len(sentences)} sentences")
-    return WordActivations(values=stored["values"], offsets=stored["offsets"])
+    return WordActivations(stored["values"], stored["offsets"], tuple(stored["layers"]))

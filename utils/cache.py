@@ -31,10 +31,17 @@ T = TypeVar("T")
 ENV_VAR = "BOOK_CACHE_DIR"
 
 
+def cache_disabled() -> bool:
+    """Whether ``BOOK_CACHE_DIR`` is ``off`` (or ``none``): everything is recomputed."""
+    return os.environ.get(ENV_VAR, "").lower() in {"off", "none"}
+
+
 def cache_dir() -> Path:
     """The cache root: ``$BOOK_CACHE_DIR``, or ``~/.cache/neuron-book``."""
     root = os.environ.get(ENV_VAR)
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "neuron-book"
+    if not root or cache_disabled():
+        return Path.home() / ".cache" / "neuron-book"
+    return Path(root).expanduser()
 
 
 def _feed(hasher: Any, obj: Any) -> None:
@@ -151,7 +158,7 @@ def cached(kind: str, config: Any, build: Callable[[], T], *, description: str =
 
     Setting ``BOOK_CACHE_DIR=off`` (or ``none``) disables the cache entirely.
     """
-    if os.environ.get(ENV_VAR, "").lower() in {"off", "none"}:
+    if cache_disabled():
         return build()
     key = content_key(kind, config)
     hit = load(kind, key)

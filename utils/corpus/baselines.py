@@ -59,8 +59,9 @@ def ambiguity_rate(corpus: Corpus, layer: str = "upos", tags: dict | None = None
     """
     if tags is None:
         tags = {}
-        for f, y in zip(corpus.labels("form", flat=True), corpus.labels(layer, flat=True),
-                        strict=True):
+        for f, y in zip(
+            corpus.labels("form", flat=True), corpus.labels(layer, flat=True), strict=True
+        ):
             tags.setdefault(f.lower(), set()).add(y)
     forms = corpus.labels("form", flat=True)
     if not forms:

@@ -144,9 +144,7 @@ class Grammar:
             pool = verbs.get((frame, subj, topic))
             if pool is not None:
                 return pool.sample(self.rng)
-        return (verbs.get((frame, subj, "general")) or verbs[(frame, subj, "any")]).sample(
-            self.rng
-        )
+        return (verbs.get((frame, subj, "general")) or verbs[(frame, subj, "any")]).sample(self.rng)
 
     # ------------------------------------------------------------------ noun phrases
     def determiner(self, number: str, mass: bool, nxt: str) -> tuple[Tok | None, str]:
@@ -164,16 +162,14 @@ class Grammar:
         if number == "Sing":
             if r < 0.52:
                 return fw["the"], "det"
-            if r < 0.8:
+            if r < 0.78:
                 return fw[article_for(nxt)], "det"
-            if r < 0.85:
+            if r < 0.82:
                 return fw["this"], "det"
             if r < 0.89:
                 return fw["that_det"], "det"
             if r < 0.95:
-                return fw[self.rng.choice(("his", "her_poss", "their", "my", "our"))], (
-                    "nmod:poss"
-                )
+                return fw[self.rng.choice(("his", "her_poss", "their", "my", "our"))], ("nmod:poss")
             return fw[self.rng.choice(("every", "each", "another", "no"))], "det"
         if r < 0.48:
             return fw["the"], "det"
@@ -402,8 +398,12 @@ class Grammar:
         auxes: list[tuple[Tok, str]] = []
         if voice == "pass":
             if r < 0.4:
-                be = fw["is"] if sg3 else fw["am"] if person == "1" and number == "Sing" else (
-                    fw["are"]
+                be = (
+                    fw["is"]
+                    if sg3
+                    else fw["am"]
+                    if person == "1" and number == "Sing"
+                    else (fw["are"])
                 )
             elif r < 0.85:
                 be = fw["was"] if number == "Sing" and person != "2" else fw["were"]
@@ -434,8 +434,12 @@ class Grammar:
             main = f["VBN"]
         elif r < 0.93:
             if rng.random() < 0.5:
-                be = fw["is"] if sg3 else fw["am"] if person == "1" and number == "Sing" else (
-                    fw["are"]
+                be = (
+                    fw["is"]
+                    if sg3
+                    else fw["am"]
+                    if person == "1" and number == "Sing"
+                    else (fw["are"])
                 )
             else:
                 be = fw["was"] if number == "Sing" and person != "2" else fw["were"]
@@ -469,9 +473,13 @@ class Grammar:
         r = rng.random()
         sg3 = number == "Sing" and person == "3"
         if r < 0.5:
-            return (fw["is"] if sg3 else fw["am"] if person == "1" and number == "Sing" else (
-                fw["are"]
-            ),)
+            return (
+                fw["is"]
+                if sg3
+                else fw["am"]
+                if person == "1" and number == "Sing"
+                else (fw["are"]),
+            )
         if r < 0.9:
             return (fw["was"] if number == "Sing" and person != "2" else fw["were"],)
         return (fw[rng.choice(("will", "might", "must", "can"))], fw["be"])
@@ -611,8 +619,10 @@ class Grammar:
         r /= self.p["adverbial"]
         if r < 0.25 and human:
             i, rel, d = self.adverb("manner")
-        elif r < 0.45:
+        elif r < 0.33:
             i, rel, d = self.place_pp(depth, topic)
+        elif r < 0.45:
+            i, rel, d = self.adverb("place")
         elif r < 0.75:
             i, rel, d = self.time_phrase(topic)
         elif r < 0.85 or depth == 0:

@@ -520,7 +520,13 @@ class Lexicon:
         t = make_token
         adv = {}
         for cls, block in W.ADVERBS.items():
-            sem = {"manner": "IST", "preverbal": "IST", "time": "TIM", "degree": "INT"}[cls]
+            sem = {
+                "manner": "IST",
+                "preverbal": "IST",
+                "time": "TIM",
+                "degree": "INT",
+                "place": "GEO",
+            }[cls]
             adv[cls] = self._pool([t(w, w, "ADV", "RB", sem) for w in _split(block)])
         self.adverbs = adv
         preps = {}
@@ -601,4 +607,3 @@ class Lexicon:
 def lexicon(zipf: float = 1.0) -> Lexicon:
     """Return the (cached) :class:`Lexicon` for a Zipf exponent."""
     return Lexicon(zipf)
-

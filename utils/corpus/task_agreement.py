@@ -55,8 +55,13 @@ class _Pools:
         self.preps: list[Tok] = take(
             [p for p in lex.prepositions["noun"].items if p[0] != "with"], "preps"
         )
-        names = [x for pair in zip(lex.first_names["Masc"].items,
-                                   lex.first_names["Fem"].items, strict=False) for x in pair]
+        names = [
+            x
+            for pair in zip(
+                lex.first_names["Masc"].items, lex.first_names["Fem"].items, strict=False
+            )
+            for x in pair
+        ]
         self.names: list[Tok] = take(names, "names")
         locs = [n for n in lex.nouns[("P", "any")].items if n.pl is not None]
         self.locs: list[Noun] = take(locs, "locs")
@@ -174,8 +179,9 @@ def agreement(
             g.attach(a, v, "advmod")
         verb_index = v - 1
         if mode == "train":
-            o = noun_np(P.nouns[int(rng.random() * len(P.nouns))],
-                        "Sing" if rng.random() < 0.5 else "Plur")
+            o = noun_np(
+                P.nouns[int(rng.random() * len(P.nouns))], "Sing" if rng.random() < 0.5 else "Plur"
+            )
             g.attach(o, v, "obj")
             ip = g.emit(fw["."], "O")
             g.attach(ip, v, "punct")

@@ -236,9 +236,7 @@ def _sentence_lines(sent: Sentence, out: list[str]) -> None:
         if col is None:
             col = ["_"] * n
         elif len(col) != n:
-            raise ValueError(
-                f"layer {name!r} has {len(col)} labels for a sentence of {n} words"
-            )
+            raise ValueError(f"layer {name!r} has {len(col)} labels for a sentence of {n} words")
         cols.append(col)
     deps = ann.get("deps") or ["_"] * n
     feats = _feature_names(ann)

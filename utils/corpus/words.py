@@ -69,8 +69,8 @@ NOUNS: dict[tuple[str, str], str] = {
         lion tiger bear wolf/wolves fox deer/deer monkey elephant snake frog bee insect
         """,
     ("T", "general"): """
-        book car door window table chair phone letter key bag box bottle cup picture
-        watch light record plan clock computer camera bed lamp ball bike pen pencil
+        watch record light book plan car door window table chair phone letter key bag box
+        bottle cup picture clock computer camera bed lamp ball bike pen pencil
         glass mirror knife/knives shirt shoe hat coat dress jacket ring card map ticket
         paper! newspaper magazine gift package machine tool engine wheel boat ship train
         truck bus plane radio television screen wall floor roof stone rock tree flower
@@ -109,7 +109,7 @@ NOUNS: dict[tuple[str, str], str] = {
         breakfast lunch dinner meal recipe
         """,
     ("P", "general"): """
-        house city town village street road room kitchen garden park school office shop
+        house home city town village street road room kitchen garden park school office shop
         store market hospital church library station airport hotel restaurant bank
         farm field forest river lake beach mountain island hill valley square corner
         building museum theatre prison factory apartment bedroom hall yard country
@@ -139,7 +139,7 @@ NOUNS: dict[tuple[str, str], str] = {
         restaurant cafe bakery kitchen bar
         """,
     ("X", "general"): """
-        idea problem question answer story plan reason truth fact result change
+        plan change question answer idea problem story reason truth fact result
         decision chance mistake choice news! advice! information! opinion rule
         secret word name role price cost value view point message detail
         experience future! past! history! time! life/lives love! fear hope trust peace!
@@ -173,7 +173,7 @@ NOUNS: dict[tuple[str, str], str] = {
         taste flavour smell hunger! appetite recipe
         """,
     ("E", "general"): """
-        meeting party event visit call walk trip talk show game accident fire storm
+        visit call meeting show walk talk party event trip game accident fire storm
         wedding birthday holiday dance lesson class test exam concert festival
         """,
     ("E", "politics"): """
@@ -220,31 +220,34 @@ DEICTIC_TIME = "yesterday today tomorrow"
 # A anything animate or not. Object types: letters from the noun types above.
 VERBS: dict[tuple[str, str, str, str], str] = {
     ("tr", "H", "HNTFPG", "general"): """
-        see=saw=seen watch find=found=found like love hate need want remember
+        watch see=saw=seen love need find=found=found like hate want remember
         notice follow describe photograph
         """,
     ("tr", "H", "H", "general"): """
-        meet=met=met help call visit thank invite know=knew=known admire trust
+        visit call help meet=met=met thank invite know=knew=known admire trust
         marry contact phone greet hug+ kiss ignore avoid blame praise pay=paid=paid
-        encourage surprise join warn forgive=forgave=forgiven
+        encourage surprise join warn forgive=forgave=forgiven worry excite interest bore
+        scare
         """,
     ("tr", "H", "TF", "general"): """
-        have=had=had get=got=got buy=bought=bought sell=sold=sold bring=brought=brought
-        carry open close move
+        have=had=had record change check order use paint get=got=got buy=bought=bought
+        sell=sold=sold bring=brought=brought carry open close move
         take=took=taken keep=kept=kept hold=held=held break=broke=broken fix clean drop+
         lose=lost=lost order use hide=hid=hidden lift push pull wash paint throw=threw=thrown
         catch=caught=caught choose=chose=chosen steal=stole=stolen share borrow lend=lent=lent
         pack deliver return check mark replace
         """,
     ("tr", "H", "T", "general"): """
-        build=built=built make=made=made repair design record light=lit=lit read=read=read
-        write=wrote=written print draw=drew=drawn wear=wore=worn fill empty cover test
+        dry warm clear free clean empty calm quiet build=built=built make=made=made repair
+        design light=lit=lit read=read=read
+        write=wrote=written print draw=drew=drawn wear=wore=worn fill cover test
         """,
     ("tr", "H", "F", "general"): """
         eat=ate=eaten cook taste drink=drank=drunk prepare serve bake+ grow=grew=grown
         """,
     ("tr", "H", "X", "general"): """
-        discuss explain understand=understood=understood accept question plan+ support
+        plan+ support change study answer question discuss explain
+        understand=understood=understood accept
         consider change study answer solve share forget=forgot=forgotten learn doubt
         remember mention ignore prefer+ fear deny reject imagine hear=heard=heard desire
         """,
@@ -330,16 +333,19 @@ VERBS: dict[tuple[str, str, str, str], str] = {
 ADJECTIVES: dict[str, str] = {
     "HNTFPGXE": """
         good=better=best bad=worse=worst new~ old~ big~ small~ great~ little large~ long~
+        late~ early~ fast~
         young~ strange~ famous important different beautiful nice~ wonderful terrible
         """,
     "HN": """
-        happy~ sad~ angry~ tired hungry~ busy~ sick~ tall~ short~ kind~ rich~ poor~ brave~
+        tired married surprised worried excited interested bored scared closed
+        happy~ sad~ angry~ hungry~ busy~ sick~ tall~ short~ kind~ rich~ poor~ brave~
         clever~ quiet~ calm~ lazy~ shy~ friendly~ lonely~ proud~ polite nervous curious
         honest careful patient gentle~ wise~ strong~ weak~ healthy~ silly~ rude~ smart~
         """,
     "TFP": """
-        open free~ clear~ quiet~ red~ blue green~ black~ white~ yellow brown heavy~ light~ clean~ dirty~ empty~ full~
-        cheap~ expensive modern warm~ cold~ hot~ dry~ wet~ dark~ bright~ broken wooden
+        open free~ clear~ quiet~ red~ blue green~ black~ white~ yellow brown heavy~ light~
+        clean~ dirty~ empty~ full~ cheap~ expensive modern warm~ cold~ hot~ dry~ wet~ dark~
+        bright~ broken wooden
         soft~ hard~ thick~ thin~ round flat~ tiny~ huge~ narrow~ wide~ deep~ shiny~
         """,
     "F": """
@@ -349,7 +355,7 @@ ADJECTIVES: dict[str, str] = {
         crowded busy~ quiet~ empty~ famous beautiful ancient remote peaceful noisy~
         """,
     "XE": """
-        simple~ difficult easy~ serious interesting boring exciting surprising amazing
+        right wrong simple~ difficult easy~ serious interesting boring exciting surprising amazing
         clear~ useful popular strange~ important recent public private secret final
         """,
 }
@@ -357,8 +363,8 @@ ADJECTIVES: dict[str, str] = {
 ADVERBS = {
     # manner adverbs (RB): go after the verb or between auxiliary and verb.
     "manner": """
-        quickly slowly carefully quietly loudly happily sadly easily suddenly finally
-        clearly badly well hard fast gently politely angrily proudly nervously honestly
+        fast hard late early quickly slowly carefully quietly loudly happily sadly easily
+        suddenly finally clearly badly well gently politely angrily proudly nervously honestly
         seriously secretly openly calmly eagerly patiently
         """,
     # sentence adverbs that fit before the finite verb (Lakretz's "adverbs").
@@ -367,6 +373,8 @@ ADVERBS = {
         definitely obviously apparently clearly actually just still already
         """,
     "time": "now later recently soon again",
+    # place adverbs: "there" is also the existential pronoun (EX)
+    "place": "there here back away",
     "degree": "very quite extremely really rather too so fairly",
 }
 
@@ -378,8 +386,8 @@ PREPOSITIONS = {
 }
 
 FIRST_NAMES_M = """
-    John Will Bill Mark Frank Jack David Michael James Robert William Thomas Daniel Paul Mark George Peter Richard
-    Joseph Charles Steven Andrew Kevin Brian Edward Jason Matthew Anthony Henry
+    John Will Bill Mark Frank Jack David Michael James Robert William Thomas Daniel Paul
+    George Peter Richard Joseph Charles Steven Andrew Kevin Brian Edward Jason Matthew Anthony Henry
     Samuel Patrick Alexander Benjamin Oliver Harry Martin Simon Adam Carlos Luis
     Ahmed Omar Ali Raj Hiroshi Kenji Ivan Pierre Hans Marco Diego Tom Sam Ben
     """

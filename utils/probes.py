@@ -90,6 +90,20 @@ def _as_grid(value: float | Sequence[float] | torch.Tensor, size: int, name: str
     return grid.clone()
 
 
+def _keep_masks(
+    keep: torch.Tensor | None, size: int, n_neurons: int, n_classes: int, device: torch.device
+) -> torch.Tensor | None:
+    """``keep`` ``(G, D)`` as a float mask laid out like the fused ``(D, G * C)`` weight."""
+    if keep is None:
+        return None
+    if keep.shape != (size, n_neurons) or keep.dtype != torch.bool:
+        raise ValueError(
+            f"keep must be a ({size}, {n_neurons}) boolean mask, got {tuple(keep.shape)} "
+            f"of {keep.dtype}"
+        )
+    return keep.T.to(device, torch.float32).repeat_interleave(n_classes, dim=1)
+
+
 def train_linear_probes(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -103,6 +117,7 @@ def train_linear_probes(
     seed: int = 0,
     device: str | torch.device | None = None,
     progress: bool = True,
+    keep: torch.Tensor | None = None,
 ) -> LinearProbe:
     """Train one elastic-net logistic-regression probe per ``(l1[g], l2[g])`` pair at once.
 
@@ -120,17 +135,24 @@ def train_linear_probes(
         Seeds the initialisation (identical for every grid point) and the shuffles.
     device
         Where to train (default: ``x``'s device).
+    keep
+        Optional ``(G, D)`` boolean masks: probe ``g`` sees only the neurons where
+        ``keep[g]`` is true, the others zeroed (``ABLATE*NEURONS`` then ``TRAINPROBE`` of
+        Algorithm 2 in Durrani et al.). The weights of hidden neurons receive no gradient
+        from the data, so the probes are those trained on the zeroed inputs.
 
     Returns
     -------
     LinearProbe
-        With ``G = max(len(l1), len(l2))`` probes.
+        With ``G = max(len(l1), len(l2), len(keep))`` probes; the weights of the neurons a
+        probe did not see are zero.
     """
     _check_inputs(x, y)
     n_classes = int(y.max()) + 1 if n_classes is None else n_classes
     if n_classes < 2:
         raise ValueError("a probe needs at least two classes")
     size = max(torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel())
+    size = max(size, len(keep)) if keep is not None else size
     l1_grid, l2_grid = _as_grid(l1, size, "l1"), _as_grid(l2, size, "l2")
     device = torch.device(device) if device is not None else x.device
     x, y = x.to(device, torch.float32), y.to(device)
@@ -143,13 +165,15 @@ def train_linear_probes(
     weight = w0.repeat(1, size).to(device).requires_grad_()  # (D, G * C)
     bias = b0.repeat(size).to(device).requires_grad_()  # (G * C,)
     l1_dev, l2_dev = l1_grid.to(device), l2_grid.to(device)
+    visible = _keep_masks(keep, size, x.shape[1], n_classes, device)
     optimizer = torch.optim.Adam([weight, bias], lr=lr)
 
     for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
         order = torch.randperm(len(x), generator=gen).to(device)
         for start in range(0, len(x), batch_size):
             idx = order[start : start + batch_size]
-            logits = (x[idx] @ weight + bias).view(-1, n_classes)  # (B * G, C)
+            seen = weight if visible is None else weight * visible
+            logits = (x[idx] @ seen + bias).view(-1, n_classes)  # (B * G, C)
             ce = torch.nn.functional.cross_entropy(
                 logits, y[idx].repeat_interleave(size), reduction="none"
             )
@@ -158,6 +182,45 @@ def train_linear_probes(
             optimizer.zero_grad(set_to_none=True)
             (ce.view(-1, size).mean(0) + penalty).sum().backward()
             optimizer.step()
-    weight = weight.detach().view(-1, size, n_classes).permute(1, 0, 2).contiguous()
+    weight = weight.detach() if visible is None else weight.detach() * visible
+    weight = weight.view(-1, size, n_classes).permute(1, 0, 2).contiguous()
     bias = bias.detach().view(size, n_classes)
     return LinearProbe(weight, bias, l1_grid, l2_grid)
+
+
+def control_task_labels(
+    forms: Sequence[str], labels: Sequence[str], *, seed: int = 0, case_sensitive: bool = True
+) -> list[str]:
+    """Hewitt and Liang's control task: one random label per word type.
+
+    Each word type (in order of first appearance) draws a label from the empirical
+    distribution of ``labels``, so the control task has the same label marginals as the
+    linguistic task but can only be solved by memorising word identities. Selectivity is
+    the task accuracy minus the control accuracy of the same probe family on the same
+    features (Durrani et al., Sec. 2.5).
+
+    Parameters
+    ----------
+    forms, labels
+        One word form and one task label per token, aligned.
+    seed
+        Seeds the label draws.
+    case_sensitive
+        Whether ``"The"`` and ``"the"`` are different types.
+
+    Returns
+    -------
+    list of str
+        The control label of every token.
+    """
+    if len(forms) != len(labels):
+        raise ValueError(f"{len(forms)} word forms but {len(labels)} labels")
+    if len(forms) == 0:
+        raise ValueError("no tokens given")
+    keys = list(forms) if case_sensitive else [f.lower() for f in forms]
+    types = list(dict.fromkeys(keys))
+    classes, counts = np.unique(np.asarray(labels, dtype=object), return_counts=True)
+    rng = np.random.default_rng(seed)
+    drawn = rng.choice(len(classes), size=len(types), p=counts / counts.sum())
+    label_of = {t: str(classes[i]) for t, i in zip(types, drawn)}
+    return [label_of[k] for k in keys]

@@ -14,6 +14,9 @@ def test_chapters_follow_the_naming_contract():
         notebook = json.loads(path.read_text())
         tags = [c.get("metadata", {}).get("tags", []) for c in notebook["cells"]]
         assert any("parameters" in t for t in tags), f"{path.name} has no parameters cell"
+        code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert sum(src.count("results.claim(") for src in code) >= 3, f"{path.name}: claims"
+        assert "Results(" in "".join(code), f"{path.name} records no results"
         outputs = [c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code"]
         assert not any(outputs), f"{path.name} is stored with outputs"
 

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from utils.svcca import canonical_correlations, singular_directions, svcca
+
+
+def numpy_svcca(a: np.ndarray, b: np.ndarray, keep: float | int = 0.99) -> np.ndarray:
+    """Plain reference: SVD-reduce each view, then CCA through the whitened cross-covariance
+    ``S_aa^{-1/2} S_ab S_bb^{-1/2}`` (google/svcca's ``cca_core`` route); the correlations."""
+
+    def reduce(x):
+        x = x - x.mean(0)
+        u, s, _ = np.linalg.svd(x, full_matrices=False)
+        if isinstance(keep, int):
+            k = keep
+        else:
+            share = np.cumsum(s**2) / np.sum(s**2)
+            k = int(np.searchsorted(share, keep - 1e-12) + 1)
+        return u[:, :k] * s[:k]
+
+    def inv_sqrt(m):
+        w, v = np.linalg.eigh(m)
+        return v @ np.diag(w**-0.5) @ v.T
+
+    ra, rb = reduce(a), reduce(b)
+    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
+    s_aa, s_bb, s_ab = ra.T @ ra, rb.T @ rb, ra.T @ rb
+    rho = np.linalg.svd(inv_sqrt(s_aa) @ s_ab @ inv_sqrt(s_bb), compute_uv=False)
+    return rho[: min(ra.shape[1], rb.shape[1])]
+
+
+def correlated_views(n=400, d_a=12, d_b=9, seed=0):
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(size=(n, 5))
+    a = shared @ rng.normal(size=(5, d_a)) + 0.5 * rng.normal(size=(n, d_a))
+    b = shared @ rng.normal(size=(5, d_b)) + 0.8 * rng.normal(size=(n, d_b))
+    return a, b
+
+
+@pytest.mark.parametrize("keep", [0.99, 0.9, 4])
+def test_matches_the_numpy_reference(keep):
+    a, b = correlated_views()
+    expected = numpy_svcca(a, b, keep)
+    result = canonical_correlations(torch.tensor(a), torch.tensor(b), keep)
+    n = int(result.n_directions)
+    assert n == len(expected)
+    np.testing.assert_allclose(result.correlations[:n].numpy(), expected, atol=1e-4)
+    assert float(result.mean) == pytest.approx(expected.mean(), abs=1e-4)
+
+
+def test_batched_equals_one_pair_at_a_time():
+    pairs = [correlated_views(seed=s) for s in range(4)]
+    a = torch.tensor(np.stack([p[0] for p in pairs]))
+    b = torch.tensor(np.stack([p[1] for p in pairs]))
+    batched = svcca(a, b)
+    for i, (x, y) in enumerate(pairs):
+        assert float(batched[i]) == pytest.approx(numpy_svcca(x, y).mean(), abs=1e-4)
+    # broadcasting: every view of a against the first view of b
+    torch.testing.assert_close(svcca(a, b[0]), torch.stack([svcca(x, b[0]) for x in a]))
+
+
+def test_invariant_to_invertible_linear_maps():
+    a, b = correlated_views()
+    rng = np.random.default_rng(1)
+    mixed_a = a @ rng.normal(size=(12, 12)) + 3.0  # invertible map and a shift
+    mixed_b = b @ rng.normal(size=(9, 9))
+    before = svcca(torch.tensor(a), torch.tensor(b), keep=None)
+    after = svcca(torch.tensor(mixed_a), torch.tensor(mixed_b), keep=None)
+    assert float(after) == pytest.approx(float(before), abs=1e-6)
+
+
+def test_identical_and_independent_views():
+    a, _ = correlated_views()
+    assert float(svcca(torch.tensor(a), torch.tensor(a))) == pytest.approx(1.0, abs=1e-8)
+    rng = np.random.default_rng(2)
+    noise = torch.tensor(rng.normal(size=(20000, 3)))
+    other = torch.tensor(rng.normal(size=(20000, 3)))
+    assert float(svcca(noise, other)) < 0.05
+
+
+def test_rank_deficient_views_keep_only_real_directions():
+    a, _ = correlated_views()
+    x = torch.tensor(np.concatenate([a, a[:, :3]], axis=1))  # 3 duplicated columns
+    _, kept = singular_directions(x, keep=None)
+    assert int(kept) == 12
+
+
+def test_bad_inputs_are_named():
+    a = torch.randn(10, 3)
+    with pytest.raises(ValueError, match="same tokens"):
+        svcca(a, torch.randn(11, 3))
+    with pytest.raises(ValueError, match="fraction"):
+        svcca(a, a, keep=1.5)
+    with pytest.raises(ValueError, match="NaN"):
+        svcca(a, torch.full((10, 3), float("nan")))

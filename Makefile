@@ -25,7 +25,7 @@ book: setup
 # lint, unit tests, and every chapter executed at SCALE="ci" (only claim cells can fail)
 test: setup
 	$(BIN)/ruff check .
-	BOOK_SCALE=ci HF_HUB_OFFLINE=1 $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
+	BOOK_SCALE=ci HF_HUB_OFFLINE=1 $(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider
 
 lint: setup
 	$(BIN)/ruff check .

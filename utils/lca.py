@@ -1,0 +1,328 @@
+"""Linguistic Correlation Analysis (Durrani, Dalvi and Sajjad): grid search and evaluations.
+
+The rankings themselves live in :mod:`utils.rankings`; this module trains and scores the
+probes around them, always many at once through :func:`utils.probes.train_linear_probes`:
+
+* :func:`grid_search`, Algorithm 2: the 7 x 7 grid of ``(lambda_1, lambda_2)`` trained in
+  one pass, then the top-``M`` and bottom-``M`` probes of every grid point in a second one;
+* :func:`zero_out_accuracy` (Table 2: a trained probe, every neuron outside a set zeroed)
+  and :func:`retrained_accuracy` (Tables 3 and 5: a new probe per neuron set);
+* the word-level tasks the corpus does not carry as a layer (:func:`word_positions`,
+  :func:`dependency_arcs`), the top words of a neuron (:func:`top_words`), and a small
+  sentence-classification fine-tuning of an encoder (:func:`fine_tuned_encoder`, Table 6).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from utils.cache import cached, content_key, module_fingerprint
+from utils.corpus import Corpus
+from utils.probes import LinearProbe, train_linear_probes
+from utils.rankings import neuron_mask, neuron_ordering, select_neurons
+
+GRID_VALUES = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.0)
+
+
+@dataclass
+class ProbeSettings:
+    """How every probe of the chapter is trained (Algorithm 1 with the paper's Sec. 3)."""
+
+    epochs: int = 10
+    batch_size: int = 512
+    lr: float = 1e-3
+    seed: int = 0
+    device: str | torch.device | None = None
+    progress: bool = False
+
+    def train(self, x: torch.Tensor, y: torch.Tensor, n_classes: int, **grid) -> LinearProbe:
+        """:func:`train_linear_probes` with these settings; ``grid`` gives l1, l2, keep."""
+        return train_linear_probes(
+            x,
+            y,
+            n_classes=n_classes,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            seed=self.seed,
+            device=self.device,
+            progress=self.progress,
+            **grid,
+        )
+
+
+def zero_out_accuracy(
+    probe: LinearProbe, x: torch.Tensor, y: torch.Tensor, subsets: torch.Tensor, index: int = 0
+) -> torch.Tensor:
+    """Accuracy of trained probe ``index`` when only each neuron subset is left on.
+
+    ``subsets`` ``(K, D)`` boolean; every other activation is set to zero and the probe is
+    not retrained (``ABLATEBOTTOMNEURONS`` / ``ABLATETOPNEURONS``, Table 2).
+
+    Returns
+    -------
+    torch.Tensor
+        ``(K,)`` accuracies.
+    """
+    if subsets.ndim != 2 or subsets.shape[1] != x.shape[1] or subsets.dtype != torch.bool:
+        raise ValueError(f"subsets must be (K, {x.shape[1]}) boolean, got {tuple(subsets.shape)}")
+    weight = probe.weight[index]
+    x, y, keep = x.to(weight), y.to(weight.device), subsets.to(weight)
+    logits = torch.einsum("nd,kd,dc->knc", x, keep, weight) + probe.bias[index]
+    return (logits.argmax(-1) == y).float().mean(-1).cpu()
+
+
+def retrained_accuracy(
+    train: tuple[torch.Tensor, torch.Tensor],
+    evaluations: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    subsets: torch.Tensor,
+    settings: ProbeSettings,
+    *,
+    n_classes: int,
+    l1: float | Sequence[float] = 0.0,
+    l2: float | Sequence[float] = 0.0,
+) -> torch.Tensor:
+    """Accuracy of a new probe trained on each neuron subset (``SELECTTOPNEURONS`` then
+    ``TRAINPROBE``), all ``K`` subsets in one batched training.
+
+    The inputs are first cut to the union of the subsets, so that a curve over the top 1-20 %
+    of the neurons costs a fifth of the full width.
+
+    Parameters
+    ----------
+    train
+        ``(x, y)``: ``(N, D)`` activations and ``(N,)`` labels.
+    evaluations
+        ``(x, y)`` pairs to measure accuracy on (development, test, ...).
+    subsets
+        ``(K, D)`` boolean masks of the neurons each probe keeps.
+    settings
+        Training settings.
+    n_classes
+        Number of classes of the task.
+    l1, l2
+        Penalties: one value, or one per subset.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(E, K)`` accuracies: evaluation set, subset.
+    """
+    x_train, y_train = train
+    if subsets.ndim != 2 or subsets.shape[1] != x_train.shape[1] or subsets.dtype != torch.bool:
+        raise ValueError(
+            f"subsets must be (K, {x_train.shape[1]}) boolean, got {tuple(subsets.shape)}"
+        )
+    if not subsets.any(1).all():
+        raise ValueError("every subset needs at least one neuron")
+    support = subsets.any(0)
+    probe = settings.train(
+        x_train[:, support], y_train, n_classes, l1=l1, l2=l2, keep=subsets[:, support]
+    )
+    return torch.stack([probe.accuracy(x[:, support], y).cpu() for x, y in evaluations])
+
+
+@dataclass
+class GridSearch:
+    """The outcome of :func:`grid_search`; all tensors are ``(G,)`` over the grid points.
+
+    ``score = alpha (A_t - A_b) - beta (A_z - A_l)``; ``best`` indexes its maximum.
+    """
+
+    l1: torch.Tensor
+    l2: torch.Tensor
+    accuracy: torch.Tensor
+    top: torch.Tensor
+    bottom: torch.Tensor
+    unregularised: float
+    score: torch.Tensor
+    best: int
+    probes: LinearProbe = field(repr=False)
+
+    @property
+    def best_lambdas(self) -> tuple[float, float]:
+        return float(self.l1[self.best]), float(self.l2[self.best])
+
+
+def grid_search(
+    train: tuple[torch.Tensor, torch.Tensor],
+    evaluation: tuple[torch.Tensor, torch.Tensor],
+    settings: ProbeSettings,
+    *,
+    n_classes: int,
+    values: Sequence[float] = GRID_VALUES,
+    fraction: float = 0.2,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    retrain: bool = True,
+) -> GridSearch:
+    """Algorithm 2 (GRIDSEARCH): choose ``(lambda_1, lambda_2)`` for LCA.
+
+    Every pair of ``values`` (7 x 7 = 49 in the paper, ``0`` included) is trained in one
+    batched call; ``A_z`` is the ``(0, 0)`` grid point, so the unregularised probe costs
+    nothing extra. Each probe ranks the neurons (Algorithm 3), and its top and bottom
+    ``fraction`` are scored either by retraining on them with the same lambdas (Algorithm 2,
+    ``retrain=True``: all ``2 G`` probes in a second batched call) or by zeroing the other
+    neurons in the trained probe (the Sec. 2.2 prose, ``retrain=False``). Accuracies are
+    measured on ``evaluation`` (the development set).
+
+    Returns
+    -------
+    GridSearch
+    """
+    values = [float(v) for v in values]
+    if 0.0 not in values:
+        raise ValueError("the grid must contain 0, the unregularised probe A_z")
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
+    x_train, y_train = train
+    x_eval, y_eval = evaluation
+    l1 = torch.tensor([a for a in values for _ in values])
+    l2 = torch.tensor([b for _ in values for b in values])
+    probes = settings.train(x_train, y_train, n_classes, l1=l1, l2=l2)
+    accuracy = probes.accuracy(x_eval, y_eval).cpu()
+    unregularised = float(accuracy[((l1 == 0) & (l2 == 0)).nonzero()[0, 0]])
+
+    n_neurons = x_train.shape[1]
+    count = max(1, round(fraction * n_neurons))
+    masks = []
+    for g in range(len(l1)):
+        ordering, _ = neuron_ordering(probes.weight[g].cpu())
+        for selection in ("top", "bottom"):
+            masks.append(neuron_mask(select_neurons(ordering, count, selection), n_neurons))
+    masks = torch.stack(masks)  # (2 G, D): top and bottom of each grid point
+    if retrain:
+        both = retrained_accuracy(
+            train,
+            [evaluation],
+            masks,
+            settings,
+            n_classes=n_classes,
+            l1=l1.repeat_interleave(2),
+            l2=l2.repeat_interleave(2),
+        )[0]
+    else:
+        both = torch.stack(
+            [
+                zero_out_accuracy(probes, x_eval, y_eval, masks[2 * g : 2 * g + 2], g)
+                for g in range(len(l1))
+            ]
+        ).reshape(-1)
+    top, bottom = both[0::2], both[1::2]
+    score = alpha * (top - bottom) - beta * (unregularised - accuracy)
+    return GridSearch(
+        l1, l2, accuracy, top, bottom, unregularised, score, int(score.argmax()), probes
+    )
+
+
+def word_positions(corpus: Corpus) -> list[str]:
+    """The position task of Fig. 5: ``BEG``, ``MID`` or ``END`` third of the sentence."""
+    labels = []
+    for sentence in corpus:
+        n = len(sentence)
+        labels += [("BEG", "MID", "END")[min(2, 3 * i // n)] for i in range(n)]
+    return labels
+
+
+def dependency_arcs(corpus: Corpus) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Every non-root dependency arc: modifier and head word indices (into the flat word
+    list of ``corpus``) and the arc's label. The probe reads the two words' activations
+    concatenated (the paper's footnote 6)."""
+    modifiers, heads, labels = [], [], []
+    offset = 0
+    for sentence in corpus:
+        for i, (head, relation) in enumerate(zip(sentence.layer("head"), sentence.layer("deprel"))):
+            if int(head) > 0:
+                modifiers.append(offset + i)
+                heads.append(offset + int(head) - 1)
+                labels.append(relation)
+        offset += len(sentence)
+    return torch.tensor(modifiers), torch.tensor(heads), labels
+
+
+def top_words(values: torch.Tensor, forms: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
+    """The word types a neuron responds to most (NeuroX's ``get_top_words``).
+
+    The neuron's activations are z-scored over all tokens, ``|z|`` is averaged per word type
+    and divided by the largest average, so strongly negative neurons count too.
+
+    Returns
+    -------
+    list of (word, score)
+        The ``k`` types with the largest score, largest first.
+    """
+    if len(values) != len(forms):
+        raise ValueError(f"{len(values)} activations but {len(forms)} word forms")
+    z = ((values - values.mean()) / values.std().clamp_min(1e-12)).abs().double()
+    types = list(dict.fromkeys(forms))
+    index = {t: i for i, t in enumerate(types)}
+    ids = torch.tensor([index[f] for f in forms])
+    sums = torch.zeros(len(types), dtype=torch.float64).index_add_(0, ids, z)
+    mean = sums / torch.bincount(ids, minlength=len(types))
+    mean = mean / mean.max()
+    best = mean.argsort(descending=True)[:k]
+    return [(types[i], float(mean[i])) for i in best.tolist()]
+
+
+def fine_tuned_encoder(
+    model: torch.nn.Module,
+    tokenizer,
+    sentences: Sequence[Sequence[str]],
+    labels: Sequence[int],
+    *,
+    steps: int = 300,
+    batch_size: int = 16,
+    lr: float = 5e-5,
+    seed: int = 0,
+    progress: bool = True,
+) -> torch.nn.Module:
+    """A copy of ``model`` fine-tuned for sentence classification (disk-cached).
+
+    A linear head on the mean of the last layer's token vectors is trained with every
+    encoder weight by AdamW on cross-entropy, ``steps`` mini-batches of ``batch_size``
+    sentences. The head is discarded: the copy is the encoder, for LCA before and after
+    fine-tuning (Table 6, with a sentence task of the corpus standing in for GLUE).
+    """
+    if len(sentences) != len(labels) or len(sentences) == 0:
+        raise ValueError(f"{len(sentences)} sentences but {len(labels)} labels")
+    device = next(model.parameters()).device
+    y = torch.as_tensor(labels, dtype=torch.long)
+    n_classes = int(y.max()) + 1
+    config = {
+        "model": module_fingerprint(model),
+        "data": content_key([list(s) for s in sentences], y),
+        "training": [steps, batch_size, lr, seed],
+    }
+
+    def build() -> dict[str, torch.Tensor]:
+        tuned = copy.deepcopy(model).train()
+        generator = torch.Generator().manual_seed(seed)
+        head = torch.nn.Linear(model.config.hidden_size, n_classes).to(device)
+        parameters = list(tuned.parameters()) + list(head.parameters())
+        optimizer = torch.optim.AdamW(parameters, lr=lr)
+        for _ in tqdm(range(steps), desc="fine-tuning", disable=not progress, leave=False):
+            batch = torch.randint(len(sentences), (batch_size,), generator=generator).tolist()
+            encoded = tokenizer(
+                [list(sentences[i]) for i in batch],
+                is_split_into_words=True,
+                padding=True,
+                return_tensors="pt",
+            ).to(device)
+            hidden = tuned(**encoded).last_hidden_state
+            mask = encoded["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1)
+            loss = torch.nn.functional.cross_entropy(head(pooled), y[batch].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        return {k: v.detach().cpu() for k, v in tuned.state_dict().items()}
+
+    state = cached("fine-tuned-encoder", config, build, description=f"{steps} steps")
+    tuned = copy.deepcopy(model)
+    tuned.load_state_dict(state)
+    return tuned.eval()

@@ -1,0 +1,380 @@
+"""Editing an encoder's neurons at one layer and reading the words it then predicts
+(Antverg and Belinkov 2022, §4).
+
+The model is split at layer ``l``: the states ``h`` that block ``l`` outputs are edited on the
+top-k neurons ``Pi[k]`` of a ranking, for every sub-token of every word that carries the
+attribute, and the rest of the model plus a word-decoding head predict the input words:
+
+* **ablation**: ``h_Pi[k] <- 0``;
+* **translation** (Eq. 2): ``h_Pi[k] <- h_Pi[k] + alpha_Pi[k] * (q(z')_Pi[k] - q(z)_Pi[k])``
+  with ``q(z)`` the mean training representation of value ``z``, ``z'`` the next value
+  (cyclically), and ``alpha_r = beta * (0.001 / beta) ** (r / (d - 1))`` log-scaled over rank
+  positions ``r``, as the authors' code scales it (neurons outside the ranking get 0).
+
+Edits are forward hooks registered by the :func:`edited_layer` context manager, removed on exit
+even after an exception. An edit succeeds when the predicted word keeps the lemma but changes
+the value: the rate of such words is CLWV ("correct lemma, wrong value"), judged by spaCy's
+lemmatiser and morphology as in the paper, next to the plain error rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from tqdm.auto import tqdm
+
+ABLATION, TRANSLATION = "ablation", "translation"
+
+
+@dataclass
+class TokenBatch:
+    """Padded sub-tokens of pre-tokenised sentences, with the word each sub-token belongs to.
+
+    Attributes
+    ----------
+    input_ids, attention_mask
+        ``(B, T)`` model inputs.
+    word_index
+        ``(B, T)`` index of the word within its sentence (``-1``: special token or padding).
+    sentences
+        The words of each sentence.
+    """
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    word_index: torch.Tensor
+    sentences: list[list[str]]
+
+    def spread(self, word_values: Sequence[Sequence[int]]) -> torch.Tensor:
+        """``(B, T)`` per-sub-token copy of one integer per word (``-1`` off words)."""
+        out = torch.full(self.word_index.shape, -1, dtype=torch.long)
+        for b, values in enumerate(word_values):
+            if len(values) != len(self.sentences[b]):
+                raise ValueError(
+                    f"sentence {b}: {len(self.sentences[b])} words, {len(values)} values"
+                )
+            index = self.word_index[b]
+            known = index >= 0
+            out[b, known] = torch.as_tensor(values, dtype=torch.long)[index[known]]
+        return out.to(self.input_ids.device)
+
+
+def tokenize_words(
+    tokenizer, sentences: Sequence[Sequence[str]], device: str | torch.device = "cpu"
+) -> TokenBatch:
+    """One padded :class:`TokenBatch` of pre-tokenised sentences."""
+    if len(sentences) == 0:
+        raise ValueError("no sentences given")
+    encoded = tokenizer(
+        [list(s) for s in sentences], is_split_into_words=True, padding=True, return_tensors="pt"
+    )
+    word_index = torch.tensor(
+        [[-1 if w is None else w for w in encoded.word_ids(i)] for i in range(len(sentences))]
+    )
+    return TokenBatch(
+        encoded["input_ids"].to(device),
+        encoded["attention_mask"].to(device),
+        word_index,
+        [list(s) for s in sentences],
+    )
+
+
+def _layer_module(model: torch.nn.Module, layer: int) -> torch.nn.Module:
+    """The module whose output is ``hidden_states[layer]`` (0: the embeddings)."""
+    blocks = model.encoder.layer
+    if not 0 <= layer <= len(blocks):
+        raise ValueError(f"layer must be in [0, {len(blocks)}], got {layer}")
+    return model.embeddings if layer == 0 else blocks[layer - 1]
+
+
+@contextmanager
+def edited_layer(
+    model: torch.nn.Module, layer: int, edit: Callable[[torch.Tensor], torch.Tensor]
+) -> Iterator[None]:
+    """Apply ``edit`` to ``hidden_states[layer]`` inside every forward pass of the block.
+
+    The forward hook is removed on exit, also when the body raises.
+    """
+
+    def hook(module, inputs, output):
+        if isinstance(output, tuple):
+            return (edit(output[0]), *output[1:])
+        return edit(output)
+
+    handle = _layer_module(model, layer).register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+@dataclass
+class NeuronEdit:
+    """Set (``shift is None``: to zero) or shift the chosen neurons of the chosen sub-tokens.
+
+    Attributes
+    ----------
+    token_mask
+        ``(B, T)`` boolean: the sub-tokens to edit.
+    neurons
+        ``(k,)`` neuron indices.
+    shift
+        ``(B, T, k)`` added to those neurons, or None for ablation.
+    """
+
+    token_mask: torch.Tensor
+    neurons: torch.Tensor
+    shift: torch.Tensor | None = None
+
+    def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
+        if len(self.neurons) == 0:
+            return hidden
+        if hidden.shape[:2] != self.token_mask.shape:
+            raise ValueError(
+                f"the edit was built for a batch of shape {tuple(self.token_mask.shape)}, "
+                f"the layer output has {tuple(hidden.shape[:2])}"
+            )
+        chosen = hidden[..., self.neurons]
+        edited = torch.zeros_like(chosen) if self.shift is None else chosen + self.shift
+        hidden = hidden.clone()
+        hidden[..., self.neurons] = torch.where(self.token_mask[..., None], edited, chosen)
+        return hidden
+
+
+def translation_coefficients(
+    ranking: torch.Tensor, d: int, beta: float = 8.0, floor: float = 1e-3
+) -> torch.Tensor:
+    """``(d,)`` Eq. 2's ``alpha`` per neuron: ``beta * (floor / beta) ** (r / (d - 1))`` at rank
+    position ``r`` of ``ranking`` (a geometric decay from ``beta``), 0 for unranked neurons."""
+    if beta <= 0:
+        raise ValueError(f"beta must be positive, got {beta}")
+    ranking = torch.as_tensor(ranking, dtype=torch.long)
+    positions = torch.arange(len(ranking), dtype=torch.float64)
+    alpha = torch.zeros(d, dtype=torch.float64)
+    alpha[ranking] = beta * (floor / beta) ** (positions / (d - 1))
+    return alpha.float()
+
+
+def ablation(token_labels: torch.Tensor, neurons: torch.Tensor) -> NeuronEdit:
+    """Zero ``neurons`` on every sub-token with a label (``token_labels >= 0``)."""
+    return NeuronEdit(token_labels >= 0, torch.as_tensor(neurons, dtype=torch.long))
+
+
+def translation(
+    token_labels: torch.Tensor, neurons: torch.Tensor, alpha: torch.Tensor, means: torch.Tensor
+) -> NeuronEdit:
+    """Eq. 2: move every labelled sub-token from its value ``z`` to the next value ``z'``.
+
+    Parameters
+    ----------
+    token_labels
+        ``(B, T)`` class index of each sub-token's word (``-1``: not edited).
+    neurons
+        ``(k,)`` the top-k neurons of the ranking.
+    alpha
+        ``(d,)`` coefficients (:func:`translation_coefficients`).
+    means
+        ``(C, d)`` the class means ``q(z)`` of the training words.
+    """
+    neurons = torch.as_tensor(neurons, dtype=torch.long)
+    n_classes = means.shape[0]
+    if n_classes < 2:
+        raise ValueError("translation needs at least two attribute values")
+    source = token_labels.clamp_min(0)
+    target = (source + 1) % n_classes
+    step = (means[:, neurons] * alpha[neurons]).to(token_labels.device)  # (C, k)
+    return NeuronEdit(token_labels >= 0, neurons, step[target] - step[source])
+
+
+class WordDecoder(torch.nn.Module):
+    """A word-prediction head for an encoder without one, tied to its input embeddings.
+
+    ``logits = LayerNorm(GELU(W h + b)) E_V^T + c`` over a vocabulary ``V`` of sub-token ids
+    (BERT's MLM head, restricted to ``V``); ``E_V`` are the encoder's frozen input embeddings.
+    """
+
+    def __init__(self, embeddings: torch.Tensor, vocabulary: torch.Tensor) -> None:
+        super().__init__()
+        hidden = embeddings.shape[1]
+        self.transform = torch.nn.Sequential(
+            torch.nn.Linear(hidden, hidden), torch.nn.GELU(), torch.nn.LayerNorm(hidden)
+        )
+        self.register_buffer("vocabulary", torch.as_tensor(vocabulary, dtype=torch.long))
+        self.register_buffer("embeddings", embeddings[self.vocabulary].detach().clone())
+        self.bias = torch.nn.Parameter(torch.zeros(len(self.vocabulary)))
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.transform(hidden) @ self.embeddings.T + self.bias
+
+    def predict_ids(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Sub-token ids of the most likely words."""
+        return self.vocabulary[self(hidden).argmax(-1)]
+
+
+def train_word_decoder(
+    model: torch.nn.Module,
+    batches: Sequence[TokenBatch],
+    vocabulary: torch.Tensor,
+    *,
+    epochs: int = 30,
+    lr: float = 1e-2,
+    batch_size: int = 256,
+    seed: int = 0,
+    progress: bool = True,
+) -> WordDecoder:
+    """Fit a :class:`WordDecoder` to predict each input sub-token from the last layer.
+
+    As in the paper's unmasked setting, the target at every position is the input itself;
+    sub-tokens outside ``vocabulary`` are skipped.
+    """
+    device = next(model.parameters()).device
+    states, targets = [], []
+    with torch.inference_mode():
+        for batch in batches:
+            hidden = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)[0]
+            keep = (batch.word_index >= 0).to(device)
+            states.append(hidden[keep].float())
+            targets.append(batch.input_ids[keep])
+    states, targets = torch.cat(states).clone(), torch.cat(targets)
+    vocabulary = torch.as_tensor(vocabulary, dtype=torch.long).to(device)
+    lookup = torch.full((int(max(vocabulary.max(), targets.max())) + 1,), -1, device=device)
+    lookup[vocabulary] = torch.arange(len(vocabulary), device=device)
+    labels = lookup[targets]
+    states, labels = states[labels >= 0], labels[labels >= 0]
+    if len(labels) == 0:
+        raise ValueError("no input sub-token is in the decoder's vocabulary")
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        decoder = WordDecoder(model.get_input_embeddings().weight, vocabulary).to(device)
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
+    for _ in tqdm(range(epochs), desc="decoder epochs", disable=not progress, leave=False):
+        order = torch.randperm(len(labels), generator=gen).to(device)
+        for start in range(0, len(labels), batch_size):
+            idx = order[start : start + batch_size]
+            loss = torch.nn.functional.cross_entropy(decoder(states[idx]), labels[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return decoder.eval()
+
+
+@torch.inference_mode()
+def decode_words(
+    model: torch.nn.Module,
+    decoder: WordDecoder,
+    tokenizer,
+    batch: TokenBatch,
+    *,
+    layer: int | None = None,
+    edit: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> list[list[str]]:
+    """The words the model predicts at each input word, optionally with ``edit`` at ``layer``.
+
+    A word's prediction joins the predictions at its sub-tokens (WordPiece ``##`` removed).
+    """
+    if (edit is None) != (layer is None):
+        raise ValueError("give both layer and edit, or neither")
+
+    def run():
+        return model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)[0]
+
+    if edit is None:
+        hidden = run()
+    else:
+        with edited_layer(model, layer, edit):
+            hidden = run()
+    predicted = decoder.predict_ids(hidden).cpu()
+    words = []
+    for b, sentence in enumerate(batch.sentences):
+        pieces = [""] * len(sentence)
+        for t, w in enumerate(batch.word_index[b].tolist()):
+            if w >= 0:
+                token = tokenizer.convert_ids_to_tokens(int(predicted[b, t]))
+                pieces[w] += token[2:] if token.startswith("##") else token
+        words.append(pieces)
+    return words
+
+
+class MorphologyJudge:
+    """spaCy's lemma and value of one attribute for each word of a sentence, memoised.
+
+    ``attribute`` is a morphological feature (``"Number"``, ``"Tense"``, ``"Gender"``, ...)
+    read from ``token.morph``, or ``"upos"`` for the part of speech. Sentences are analysed
+    with the given word boundaries (no re-tokenisation), lower-cased like an uncased model's
+    predictions.
+    """
+
+    def __init__(self, nlp, attribute: str) -> None:
+        self.nlp = nlp
+        self.attribute = attribute
+        self.memo: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+    def analyse(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
+        """``(lemma, value)`` per word (value ``""`` when spaCy gives none)."""
+        from spacy.tokens import Doc
+
+        keys = [tuple(w.lower() for w in s) for s in sentences]
+        todo = list(dict.fromkeys(k for k in keys if k not in self.memo))
+        if todo:
+            skip = [name for name in ("parser", "ner") if name in self.nlp.pipe_names]
+            with self.nlp.select_pipes(disable=skip):
+                docs = self.nlp.pipe(Doc(self.nlp.vocab, words=list(k)) for k in todo)
+                for key, doc in zip(todo, docs):
+                    self.memo[key] = [(t.lemma_.lower(), self._value(t)) for t in doc]
+        return [self.memo[k] for k in keys]
+
+    def _value(self, token) -> str:
+        if self.attribute == "upos":
+            return token.pos_
+        return ",".join(token.morph.get(self.attribute))
+
+
+def edit_scores(
+    judge: MorphologyJudge,
+    originals: Sequence[Sequence[str]],
+    predictions: Sequence[Sequence[str]],
+    relevant: Sequence[Sequence[bool]],
+) -> tuple[float, float]:
+    """Error rate and CLWV over the relevant (edited) words.
+
+    error = #(prediction != word) / #relevant; CLWV = #(prediction != word, same lemma, value
+    different or missing) / #relevant (the paper's §4.3, with spaCy as L and A).
+    """
+    before, after = judge.analyse(originals), judge.analyse(predictions)
+    wrong = clwv = total = 0
+    for words, preds, marks, gold, pred in zip(originals, predictions, relevant, before, after):
+        for word, guess, mark, (lemma, value), (p_lemma, p_value) in zip(
+            words, preds, marks, gold, pred
+        ):
+            if not mark:
+                continue
+            total += 1
+            if guess != word.lower():
+                wrong += 1
+                clwv += p_lemma == lemma and p_value != value
+    if total == 0:
+        raise ValueError("no relevant words to score")
+    return wrong / total, clwv / total
+
+
+def saturation_point(values: Sequence[float], factor: float = 1.05, guard: float = 0.1) -> int:
+    """Index of the saturation point of a CLWV curve (the paper's footnote 5, as coded).
+
+    The first index ``i`` from which the next two points grow by a factor below ``factor``
+    (``v[i+1] / v[i] < factor`` and ``v[i+2] / v[i] < factor``), skipping an ``i`` whose value
+    is more than ``guard`` below the last one. If none qualifies, the last index.
+    """
+    values = [float(v) for v in values]
+    if not values:
+        raise ValueError("empty curve")
+    for i in range(len(values) - 2):
+        if values[-1] - values[i] > guard or values[i] <= 0:
+            continue
+        if values[i + 1] / values[i] < factor and values[i + 2] / values[i] < factor:
+            return i
+    return len(values) - 1

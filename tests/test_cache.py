@@ -13,6 +13,7 @@ def test_key_depends_on_content_not_identity():
     assert cache.content_key(torch.zeros(2)) != cache.content_key(torch.zeros(2, dtype=torch.int64))
     assert cache.content_key(np.ones(3)) != cache.content_key(np.ones(4))
     assert cache.content_key("1") != cache.content_key(1)
+    assert cache.content_key(torch.tensor(3)) != cache.content_key(torch.tensor(4))
     with pytest.raises(TypeError, match="cache key"):
         cache.content_key(object())
 

@@ -49,7 +49,8 @@ def _feed(hasher: Any, obj: Any) -> None:
     if isinstance(obj, torch.Tensor):
         obj = obj.detach().cpu()
         hasher.update(f"tensor{tuple(obj.shape)}{obj.dtype}".encode())
-        hasher.update(obj.contiguous().view(torch.uint8).numpy().tobytes() if obj.numel() else b"")
+        flat = obj.reshape(-1).contiguous()  # 0-d tensors cannot be viewed as bytes
+        hasher.update(flat.view(torch.uint8).numpy().tobytes() if obj.numel() else b"")
     elif isinstance(obj, np.ndarray):
         hasher.update(f"ndarray{obj.shape}{obj.dtype}".encode())
         hasher.update(np.ascontiguousarray(obj).tobytes())

@@ -1,0 +1,197 @@
+"""The disentangling losses (Eq. 3-9), gradient reversal, the two-stream models, their
+training and the evaluation helpers."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from utils.disentangle import (
+    Disentangler,
+    FinetunedStreams,
+    MaskedStreams,
+    TrainConfig,
+    classification_loss,
+    disentangled_triplet_loss,
+    embed,
+    group_accuracies,
+    leakage,
+    overlap_loss,
+    reverse_gradient,
+    train_disentangler,
+    triplet_loss,
+)
+from utils.masks import FactorMasks, encode_bottom, encoder_layers, magnitude_keep
+
+
+def naive_triplet_loss(anchor, positive, negative, margin):
+    """Eq. 3 one triplet at a time."""
+    total = 0.0
+    for a, p, n in zip(anchor.tolist(), positive.tolist(), negative.tolist()):
+        near = sum((x - y) ** 2 for x, y in zip(a, p)) ** 0.5
+        far = sum((x - y) ** 2 for x, y in zip(a, n)) ** 0.5
+        total += max(near - far + margin, 0.0)
+    return total / len(anchor)
+
+
+def test_triplet_loss_matches_the_loop():
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(3, 7, 5, generator=gen)
+    for margin in (0.0, 0.5, 2.0):
+        assert triplet_loss(z[0], z[1], z[2], margin).item() == pytest.approx(
+            naive_triplet_loss(z[0], z[1], z[2], margin), rel=1e-5
+        )
+
+
+def test_disentangled_triplet_loss_swaps_the_roles_for_factor_b():
+    anchor = torch.zeros(1, 2)
+    near, far = torch.tensor([[0.1, 0.0]]), torch.tensor([[5.0, 0.0]])
+    # factor a: x1 close, x2 far -> no loss; factor b: x2 should be close -> large loss
+    z_a = torch.stack([anchor, near, far])
+    assert disentangled_triplet_loss(z_a, z_a, margin=2.0).item() == pytest.approx(
+        0.5 * (0.0 + (5.0 - 0.1 + 2.0))
+    )
+    z_b = torch.stack([anchor, far, near])
+    assert disentangled_triplet_loss(z_a, z_b, margin=2.0).item() == 0.0
+    with pytest.raises(ValueError, match=r"\(3, B, H\)"):
+        disentangled_triplet_loss(z_a[:2], z_b[:2])
+    with pytest.raises(ValueError, match="shapes differ"):
+        triplet_loss(anchor, near, torch.zeros(2, 2))
+
+
+def test_classification_loss_is_the_mean_of_the_two_heads():
+    gen = torch.Generator().manual_seed(1)
+    la, lb = torch.randn(4, 2, generator=gen), torch.randn(4, 3, generator=gen)
+    ya, yb = torch.tensor([0, 1, 1, 0]), torch.tensor([2, 0, 1, 1])
+    expected = 0.5 * (nn.functional.cross_entropy(la, ya) + nn.functional.cross_entropy(lb, yb))
+    assert torch.equal(classification_loss(la, ya, lb, yb), expected)
+
+
+class _Layer(nn.Module):
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(n, n)
+
+
+def test_overlap_loss_counts_shared_entries_and_has_the_straight_through_gradient():
+    layers = nn.ModuleList([_Layer(4), _Layer(2)])
+    masks = FactorMasks(layers, "weights", linears=("dense",))
+    gen = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        for scores in masks.scores.values():
+            scores.copy_(torch.rand(scores.shape, generator=gen) * 0.02)
+    binary = {n: (masks.scores[n.replace(".", "-")] >= 0.01).float() for n in masks.names}
+    # Eq. 8 with the indicator, per layer, normalised by the layer's entries
+    count = [(binary[n][0] + binary[n][1] > 1).float().mean() for n in masks.names]
+    loss = overlap_loss(masks)
+    assert loss.item() == pytest.approx(float(sum(count) / 2))
+    loss.backward()
+    first = masks.scores["0-dense"].grad
+    torch.testing.assert_close(first[0], binary["0.dense"][1] / 16 / 2)
+    torch.testing.assert_close(first[1], binary["0.dense"][0] / 16 / 2)
+    assert masks.overlap_fraction() == pytest.approx(
+        float(sum((binary[n][0] * binary[n][1]).sum() for n in masks.names) / 20)
+    )
+
+
+def test_reverse_gradient():
+    x = torch.randn(3, requires_grad=True)
+    y = reverse_gradient(x, 0.5)
+    assert torch.equal(y, x)
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.full((3,), -0.5))
+
+
+def test_group_accuracies():
+    pred = torch.tensor([0, 0, 1, 1, 0, 1])
+    target = torch.tensor([0, 0, 1, 1, 1, 0])
+    other = torch.tensor([0, 1, 0, 1, 0, 1])
+    groups = group_accuracies(pred, target, other)
+    assert groups == {(0, 0): 1.0, (0, 1): 0.5, (1, 0): 0.5, (1, 1): 1.0}
+
+
+def test_leakage_finds_a_planted_factor_and_not_noise():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    z_planted = rng.normal(size=(400, 8)) + 5.0 * y[:, None] * np.eye(8)[0]
+    z_noise = rng.normal(size=(400, 8))
+    for attacker in ("mlp", "logreg"):
+        assert leakage(z_planted, y, attacker=attacker) > 0.9
+        assert leakage(z_noise, y, attacker=attacker) < 0.65
+    with pytest.raises(ValueError, match="unknown attacker"):
+        leakage(z_noise, y, attacker="svm")
+
+
+SENTENCES = [
+    "The story of the haunted house was truly awful .".split(),
+    "The story of the young lawyer was simply amazing .".split(),
+    "The story of the evil ghost was simply amazing .".split(),
+    "The story of the old farmer was really terrible .".split(),
+]
+# (x0, x1 same sentiment, x2 same genre) and labels: sentiment, genre
+TRIPLETS = torch.tensor([[0, 3, 2], [1, 2, 3], [2, 1, 0], [3, 0, 1]])
+LABELS = (torch.tensor([0, 1, 1, 0]), torch.tensor([1, 0, 1, 0]))
+
+
+@pytest.fixture(scope="module")
+def bottom(minilm):
+    model, tokenizer = minilm
+    return encode_bottom(model, tokenizer, SENTENCES, 5, progress=False)
+
+
+def test_masked_training_moves_only_the_masks(minilm, bottom):
+    model = copy.deepcopy(minilm[0])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    layers = encoder_layers(model)[5:]
+    net = Disentangler(MaskedStreams(layers, FactorMasks(layers, "weights")), 384, (2, 2))
+    config = TrainConfig(steps=6, batch_size=2, lr=5e-3)
+    history = train_disentangler(net, bottom, TRIPLETS, LABELS, config, progress=False)
+    assert set(history) == {"loss", "triplet", "cls", "overlap", "keep_a", "keep_b"}
+    assert len(history["loss"]) == 6
+    assert history["keep_a"][-1] < 1.0 and history["overlap"][-1] < 1.0
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
+    # the masks are the streams' only parameters: the encoder is not saved with them
+    assert all(k.startswith("masks.") for k in net.streams.state_dict())
+    z_a, z_b = embed(net, bottom)
+    assert z_a.shape == z_b.shape == (4, 384) and not torch.equal(z_a, z_b)
+
+
+def test_finetuned_streams_train_copies_and_respect_the_pruning(minilm, bottom):
+    model, _ = minilm
+    layers = encoder_layers(model)[5:]
+    before = {k: v.clone() for k, v in layers.state_dict().items()}
+    keep = magnitude_keep(layers, 0.8)
+    net = Disentangler(FinetunedStreams(layers, keep), 384, (2, 2), adversary_width=8)
+    config = TrainConfig(steps=3, batch_size=2, lr=1e-3, overlap=0.0, adversary=1.0)
+    train_disentangler(net, bottom, TRIPLETS, LABELS, config, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in layers.state_dict().items())
+    for layer_copy in net.streams.copies:
+        trained = layer_copy[0].attention.self.query.weight
+        original = layers[0].attention.self.query.weight
+        pattern = keep["0.attention.self.query"]
+        assert not torch.equal(trained[pattern], original[pattern])  # kept weights learnt
+        assert torch.equal(trained[~pattern], original[~pattern])  # pruned ones got no update
+
+
+def test_training_checks_its_inputs(minilm, bottom):
+    model = copy.deepcopy(minilm[0])
+    layers = encoder_layers(model)[5:]
+    net = Disentangler(MaskedStreams(layers, FactorMasks(layers, "hidden")), 384, (2, 2))
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        train_disentangler(net, bottom, TRIPLETS[:, :2], LABELS, progress=False)
+    with pytest.raises(ValueError, match="indices must lie"):
+        train_disentangler(net, bottom, TRIPLETS + 10, LABELS, progress=False)
+    with pytest.raises(ValueError, match="labels exactly when"):
+        train_disentangler(net, bottom, TRIPLETS, None, progress=False)
+    finetuned = Disentangler(FinetunedStreams(layers), 384)
+    with pytest.raises(ValueError, match="overlap term"):
+        train_disentangler(
+            finetuned, bottom, TRIPLETS, None, TrainConfig(overlap=1.0), progress=False
+        )
+    with pytest.raises(ValueError, match="adversaries need labels"):
+        Disentangler(FinetunedStreams(layers), 384, adversary_width=4)

@@ -60,6 +60,15 @@ def article_for(word: str) -> str:
     return "a"
 
 
+def be_form(fw: dict[str, Tok], tense: str, sg3: bool, person: str, number: str) -> Tok:
+    """The form of *be* agreeing with its subject: is/am/are, or was/were."""
+    if tense == "Past":
+        return fw["was"] if number == "Sing" and person != "2" else fw["were"]
+    if sg3:
+        return fw["is"]
+    return fw["am"] if person == "1" and number == "Sing" else fw["are"]
+
+
 class Grammar:
     """Sentence generator over a :class:`~utils.corpus.lexicon.Lexicon`.
 
@@ -398,15 +407,9 @@ class Grammar:
         auxes: list[tuple[Tok, str]] = []
         if voice == "pass":
             if r < 0.4:
-                be = (
-                    fw["is"]
-                    if sg3
-                    else fw["am"]
-                    if person == "1" and number == "Sing"
-                    else (fw["are"])
-                )
+                be = be_form(fw, "Pres", sg3, person, number)
             elif r < 0.85:
-                be = fw["was"] if number == "Sing" and person != "2" else fw["were"]
+                be = be_form(fw, "Past", sg3, person, number)
             else:
                 be = None
                 auxes.append((fw["will"], "aux"))
@@ -434,15 +437,9 @@ class Grammar:
             main = f["VBN"]
         elif r < 0.93:
             if rng.random() < 0.5:
-                be = (
-                    fw["is"]
-                    if sg3
-                    else fw["am"]
-                    if person == "1" and number == "Sing"
-                    else (fw["are"])
-                )
+                be = be_form(fw, "Pres", sg3, person, number)
             else:
-                be = fw["was"] if number == "Sing" and person != "2" else fw["were"]
+                be = be_form(fw, "Past", sg3, person, number)
             auxes.append((be, "aux"))
             main = f["VBG"]
         else:

@@ -43,3 +43,36 @@ def train_probe_alone(x, y, n_classes, l1, l2, epochs, batch_size, lr, seed):
             loss.backward()
             optimizer.step()
     return linear.weight.detach().T, linear.bias.detach()
+
+
+@torch.inference_mode()
+def predicted_ids_with_hook(model, decoder, batch, layer, edit) -> torch.Tensor:
+    """The whole model run once per edit, the edit applied by a forward hook on block ``layer``
+    (the embeddings for 0): ``(B, T)`` predicted sub-token ids."""
+    module = model.embeddings if layer == 0 else model.encoder.layer[layer - 1]
+
+    def hook(_module, _inputs, output):
+        if isinstance(output, tuple):
+            return (edit(output[0]), *output[1:])
+        return edit(output)
+
+    handle = module.register_forward_hook(hook)
+    try:
+        hidden = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)[0]
+    finally:
+        handle.remove()
+    return decoder.predict_ids(hidden)
+
+
+def words_from_ids(tokenizer, batch, ids) -> list[list[str]]:
+    """Predicted ids ``(B, T)`` joined into the words of ``batch``, one sub-token at a time."""
+    out = []
+    for row, index, sentence in zip(ids, batch.word_index.tolist(), batch.sentences):
+        pieces = tokenizer.convert_ids_to_tokens(row.tolist())
+        out.append(
+            [
+                "".join(p.removeprefix("##") for p, w in zip(pieces, index) if w == i)
+                for i in range(len(sentence))
+            ]
+        )
+    return out

@@ -1,16 +1,19 @@
-"""Neuron edits on a small random BERT: hooks, ablation, translation, decoding and metrics."""
+"""Neuron edits on a small random BERT: split model, ablation, translation, decoding, metrics."""
 
 import pytest
 import torch
 from transformers import BertConfig, BertModel
 
+from tests.naive import predicted_ids_with_hook, words_from_ids
 from utils.models import load_encoder, load_spacy
 from utils.neuron_edits import (
     MorphologyJudge,
+    SplitModel,
+    WordDecoder,
     ablation,
+    complete_ranking,
     decode_words,
     edit_scores,
-    edited_layer,
     saturation_point,
     tokenize_words,
     train_word_decoder,
@@ -44,34 +47,51 @@ def hidden_states(model, batch):
     return out.hidden_states
 
 
-def test_hook_removed_on_exit_and_on_exception(model, tokenizer):
+@pytest.fixture(scope="module")
+def decoder(model):
+    torch.manual_seed(1)
+    return WordDecoder(model.get_input_embeddings().weight, torch.arange(2000)).eval()
+
+
+def test_split_model_unedited_equals_the_whole_model(model, tokenizer, decoder):
     batch = tokenize_words(tokenizer, SENTENCES)
-    block = model.encoder.layer[1]
-    with edited_layer(model, 2, lambda h: h * 0):
-        assert len(block._forward_hooks) == 1
-    assert len(block._forward_hooks) == 0
-    with pytest.raises(RuntimeError, match="boom"), edited_layer(model, 2, lambda h: h):
-        raise RuntimeError("boom")
-    assert len(block._forward_hooks) == 0
-    with torch.no_grad():
-        clean = hidden_states(model, batch)[-1]
-        with edited_layer(model, 2, lambda h: h * 0):
-            zeroed = hidden_states(model, batch)[-1]
-        again = hidden_states(model, batch)[-1]
-    assert not torch.allclose(clean, zeroed)
-    assert torch.equal(clean, again)
+    whole = decode_words(model, decoder, tokenizer, batch)
+    for layer in range(4):
+        assert SplitModel(model, decoder, tokenizer, batch, layer).predict([None]) == [whole]
+    with pytest.raises(ValueError, match="layer must be in"):
+        SplitModel(model, decoder, tokenizer, batch, 5)
 
 
-def test_zero_neurons_change_nothing(model, tokenizer):
+@pytest.mark.parametrize(("layer", "bucket_size"), [(0, 16), (1, 1), (3, 16)])
+def test_split_model_edits_equal_a_hooked_whole_model(
+    model, tokenizer, decoder, layer, bucket_size
+):
+    batch = tokenize_words(tokenizer, SENTENCES)
+    labels = batch.spread([[-1, 1, 0, -1, -1], [-1, 0, 1, -1]])
+    means = 3 * torch.randn(2, 32)
+    edits = [
+        ablation(labels, torch.arange(16)),
+        translation(labels, torch.arange(32), torch.full((32,), 2.0), means),
+        None,
+        translation(labels, torch.tensor([5, 9]), torch.full((32,), 4.0), means),
+    ]
+    split = SplitModel(model, decoder, tokenizer, batch, layer, bucket_size=bucket_size)
+    stacked = split.predict(edits, rows_per_pass=4)  # two edits per pass of the top
+    for edit, words in zip(edits, stacked):
+        assert split.predict([edit]) == [words]
+        ids = predicted_ids_with_hook(model, decoder, batch, layer, edit or (lambda h: h))
+        assert words == words_from_ids(tokenizer, batch, ids)
+    assert stacked[1] != stacked[2]  # the translation changes predictions
+
+
+def test_zero_neurons_change_nothing(model, tokenizer, decoder):
     batch = tokenize_words(tokenizer, SENTENCES)
     labels = batch.spread([[0, 1, 0, 0, -1], [-1, 0, 1, -1]])
     means = torch.randn(2, 32)
     none = torch.tensor([], dtype=torch.long)
-    with torch.no_grad():
-        clean = hidden_states(model, batch)[-1]
-        for edit in (ablation(labels, none), translation(labels, none, torch.ones(32), means)):
-            with edited_layer(model, 1, edit):
-                assert torch.equal(hidden_states(model, batch)[-1], clean)
+    states = SplitModel(model, decoder, tokenizer, batch, 1).states
+    for edit in (ablation(labels, none), translation(labels, none, torch.ones(32), means)):
+        assert torch.equal(edit(states), states)
 
 
 def test_ablation_zeroes_only_the_chosen_neurons_of_labelled_words(tokenizer):
@@ -100,22 +120,6 @@ def test_translation_moves_labelled_words_between_the_class_means(tokenizer):
     assert torch.all(shift[labels < 0] == 0)
 
 
-def test_hooked_edit_is_what_the_next_block_sees(model, tokenizer):
-    batch = tokenize_words(tokenizer, SENTENCES)
-    labels = batch.spread([[-1, 1, 0, -1, -1], [-1, 0, -1, -1]])
-    edit = ablation(labels, torch.arange(10))
-    seen = []
-    handle = model.encoder.layer[2].register_forward_pre_hook(lambda m, args: seen.append(args[0]))
-    try:
-        with torch.no_grad():
-            clean = hidden_states(model, batch)[2]
-            with edited_layer(model, 2, edit):
-                model(batch.input_ids, attention_mask=batch.attention_mask)
-    finally:
-        handle.remove()
-    assert torch.equal(seen[-1], edit(clean))
-
-
 def test_translation_coefficients_decay_from_beta():
     ranking = torch.randperm(20)
     alpha = translation_coefficients(ranking, 20, beta=8.0)
@@ -125,6 +129,12 @@ def test_translation_coefficients_decay_from_beta():
     assert torch.all(along[1:] <= along[:-1])
     partial = translation_coefficients(ranking[:5], 20, beta=8.0)
     assert torch.all(partial[ranking[5:]] == 0)
+
+
+def test_complete_ranking_appends_the_missing_neurons_in_order():
+    assert complete_ranking(torch.tensor([4, 1]), 6).tolist() == [4, 1, 0, 2, 3, 5]
+    full = torch.randperm(6)
+    assert torch.equal(complete_ranking(full, 6), full)
 
 
 def test_saturation_point():
@@ -141,8 +151,6 @@ def test_decoder_learns_identity_and_decodes_words(model, tokenizer):
     decoder = train_word_decoder(model, [batch], vocabulary, epochs=60, lr=1e-2, progress=False)
     words = decode_words(model, decoder, tokenizer, batch)
     assert words == SENTENCES
-    with pytest.raises(ValueError, match="both layer and edit"):
-        decode_words(model, decoder, tokenizer, batch, layer=1)
 
 
 def test_clwv_with_spacy():

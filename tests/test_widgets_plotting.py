@@ -17,10 +17,12 @@ def test_explore_draws_defaults_then_returns_a_panel():
         plt.figure()
 
     panel = explore(draw, layer=(0, 6), unit=(0, 383))
-    assert calls[0] == (2, 5, "x")
-    assert [w.value for w in panel.children[:2]] == [2, 5]
-    panel.children[0].value = 4
-    assert calls[-1] == (4, 5, "x")
+    assert calls == [(2, 5, "x")]  # the static figure; the panel draws nothing until a change
+    controls = panel.children[0].children
+    assert [(w.description, w.value) for w in controls] == [("layer", 2), ("unit", 5)]
+    controls[0].value = 4
+    controls[1].value = 7
+    assert calls[1:] == [(4, 5, "x"), (4, 7, "x")]
     plt.close("all")
 
 

@@ -11,20 +11,23 @@ attribute, and the rest of the model plus a word-decoding head predict the input
   (cyclically), and ``alpha_r = beta * (0.001 / beta) ** (r / (d - 1))`` log-scaled over rank
   positions ``r``, as the authors' code scales it (neurons outside the ranking get 0).
 
-Edits are forward hooks registered by the :func:`edited_layer` context manager, removed on exit
-even after an exception. An edit succeeds when the predicted word keeps the lemma but changes
-the value: the rate of such words is CLWV ("correct lemma, wrong value"), judged by spaCy's
-lemmatiser and morphology as in the paper, next to the plain error rate.
+:class:`SplitModel` cuts the encoder as the paper does: the bottom (the paper's E) runs once per
+batch, and the top (D: the remaining blocks and the decoding head) runs on edited copies of its
+output, many edits stacked along the batch in one pass. An edit succeeds when the predicted
+word keeps the lemma but changes the value: the rate of such words is CLWV ("correct lemma,
+wrong value"), judged by spaCy's lemmatiser and morphology as in the paper, next to the plain
+error rate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from tqdm.auto import tqdm
+
+from utils.masks import encoder_layers, run_layers
 
 ABLATION, TRANSLATION = "ablation", "translation"
 
@@ -82,35 +85,6 @@ def tokenize_words(
     )
 
 
-def _layer_module(model: torch.nn.Module, layer: int) -> torch.nn.Module:
-    """The module whose output is ``hidden_states[layer]`` (0: the embeddings)."""
-    blocks = model.encoder.layer
-    if not 0 <= layer <= len(blocks):
-        raise ValueError(f"layer must be in [0, {len(blocks)}], got {layer}")
-    return model.embeddings if layer == 0 else blocks[layer - 1]
-
-
-@contextmanager
-def edited_layer(
-    model: torch.nn.Module, layer: int, edit: Callable[[torch.Tensor], torch.Tensor]
-) -> Iterator[None]:
-    """Apply ``edit`` to ``hidden_states[layer]`` inside every forward pass of the block.
-
-    The forward hook is removed on exit, also when the body raises.
-    """
-
-    def hook(module, inputs, output):
-        if isinstance(output, tuple):
-            return (edit(output[0]), *output[1:])
-        return edit(output)
-
-    handle = _layer_module(model, layer).register_forward_hook(hook)
-    try:
-        yield
-    finally:
-        handle.remove()
-
-
 @dataclass
 class NeuronEdit:
     """Set (``shift is None``: to zero) or shift the chosen neurons of the chosen sub-tokens.
@@ -142,6 +116,19 @@ class NeuronEdit:
         hidden = hidden.clone()
         hidden[..., self.neurons] = torch.where(self.token_mask[..., None], edited, chosen)
         return hidden
+
+
+def complete_ranking(ranking: torch.Tensor, d: int) -> torch.Tensor:
+    """``(d,)`` ``ranking`` followed by the neurons it misses, in index order.
+
+    A greedy GAUSSIAN ranking stops early; the authors' intervention code appends the missing
+    neurons so that any ``k <= d`` can be edited (:func:`translation_coefficients` still gives
+    them ``alpha = 0``).
+    """
+    ranking = torch.as_tensor(ranking, dtype=torch.long)
+    missing = torch.ones(d, dtype=torch.bool)
+    missing[ranking] = False
+    return torch.cat([ranking, torch.nonzero(missing).squeeze(1)])
 
 
 def translation_coefficients(
@@ -263,41 +250,119 @@ def train_word_decoder(
     return decoder.eval()
 
 
-@torch.inference_mode()
-def decode_words(
-    model: torch.nn.Module,
-    decoder: WordDecoder,
-    tokenizer,
-    batch: TokenBatch,
-    *,
-    layer: int | None = None,
-    edit: Callable[[torch.Tensor], torch.Tensor] | None = None,
-) -> list[list[str]]:
-    """The words the model predicts at each input word, optionally with ``edit`` at ``layer``.
-
-    A word's prediction joins the predictions at its sub-tokens (WordPiece ``##`` removed).
-    """
-    if (edit is None) != (layer is None):
-        raise ValueError("give both layer and edit, or neither")
-
-    def run():
-        return model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)[0]
-
-    if edit is None:
-        hidden = run()
-    else:
-        with edited_layer(model, layer, edit):
-            hidden = run()
-    predicted = decoder.predict_ids(hidden).cpu()
+def _words(tokenizer, batch: TokenBatch, ids: torch.Tensor) -> list[list[str]]:
+    """Join the predicted sub-token ``ids`` ``(B, T)`` of each word (WordPiece ``##`` removed)."""
+    pieces = tokenizer.convert_ids_to_tokens(ids.flatten().tolist())
+    width = ids.shape[1]
     words = []
     for b, sentence in enumerate(batch.sentences):
-        pieces = [""] * len(sentence)
+        joined = [""] * len(sentence)
         for t, w in enumerate(batch.word_index[b].tolist()):
             if w >= 0:
-                token = tokenizer.convert_ids_to_tokens(int(predicted[b, t]))
-                pieces[w] += token[2:] if token.startswith("##") else token
-        words.append(pieces)
+                piece = pieces[b * width + t]
+                joined[w] += piece[2:] if piece.startswith("##") else piece
+        words.append(joined)
     return words
+
+
+@torch.inference_mode()
+def decode_words(
+    model: torch.nn.Module, decoder: WordDecoder, tokenizer, batch: TokenBatch
+) -> list[list[str]]:
+    """The words the unedited model predicts at each input word."""
+    hidden = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)[0]
+    return _words(tokenizer, batch, decoder.predict_ids(hidden).cpu())
+
+
+class SplitModel:
+    """An encoder cut after block ``layer`` for one batch of sentences (the paper's E and D).
+
+    The bottom (embeddings and blocks ``1..layer``) runs once, here; :meth:`predict` runs the
+    top (the remaining blocks and the word decoder) on edited copies of ``hidden_states[layer]``.
+    The top runs on buckets of sentences of similar length, each trimmed to its longest, and
+    the decoder only at word positions.
+
+    Parameters
+    ----------
+    model
+        A BERT-like encoder (``model.encoder.layer`` holds its blocks).
+    decoder
+        The word-decoding head on the last layer (:class:`WordDecoder`).
+    tokenizer
+        The encoder's tokenizer (to turn predicted ids back into words).
+    batch
+        The sentences (:func:`tokenize_words`).
+    layer
+        Edits apply to the output of this block (0: the embeddings).
+    bucket_size
+        Sentences per length bucket.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        decoder: WordDecoder,
+        tokenizer,
+        batch: TokenBatch,
+        layer: int,
+        *,
+        bucket_size: int = 16,
+    ) -> None:
+        blocks = encoder_layers(model)
+        if not 0 <= layer <= len(blocks):
+            raise ValueError(f"layer must be in [0, {len(blocks)}], got {layer}")
+        self.decoder, self.tokenizer, self.batch, self.layer = decoder, tokenizer, batch, layer
+        self.top = blocks[layer:]
+        with torch.inference_mode():
+            self.states = model(
+                input_ids=batch.input_ids,
+                attention_mask=batch.attention_mask,
+                output_hidden_states=True,
+            ).hidden_states[layer]
+        lengths = batch.attention_mask.sum(1).cpu()
+        self.buckets = [
+            (rows, int(lengths[rows].max())) for rows in lengths.argsort().split(bucket_size)
+        ]
+        self._unedited: list[list[str]] | None = None
+
+    @torch.inference_mode()
+    def predict(
+        self,
+        edits: Sequence[Callable[[torch.Tensor], torch.Tensor] | None],
+        *,
+        rows_per_pass: int = 1024,
+    ) -> list[list[list[str]]]:
+        """The words predicted under each edit (``None``: unedited), one list per edit.
+
+        Edited copies of the states are stacked along the batch, as many per pass of the top
+        as fit in ``rows_per_pass`` sentences (at least one); the unedited prediction is
+        computed once and reused.
+        """
+        if self._unedited is None and any(e is None for e in edits):
+            self._unedited = _words(self.tokenizer, self.batch, self._top_ids([self.states])[0])
+        edited = [e for e in edits if e is not None]
+        per_pass = max(1, rows_per_pass // len(self.batch.sentences))
+        words = []
+        for first in range(0, len(edited), per_pass):
+            ids = self._top_ids([e(self.states) for e in edited[first : first + per_pass]])
+            words.extend(_words(self.tokenizer, self.batch, i) for i in ids)
+        found = iter(words)
+        return [self._unedited if e is None else next(found) for e in edits]
+
+    def _top_ids(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
+        """``(E, B, T)`` predicted ids (0 off words) for ``E`` copies of the states."""
+        stacked = torch.stack(list(states))
+        n = len(states)
+        ids = torch.zeros(stacked.shape[:3], dtype=torch.long)
+        for rows, width in self.buckets:
+            hidden = stacked[:, rows.to(stacked.device), :width].flatten(0, 1)
+            mask = self.batch.attention_mask[rows, :width].repeat(n, 1)
+            top = run_layers(self.top, hidden, mask)
+            words = (self.batch.word_index[rows, :width] >= 0).repeat(n, 1)
+            found = torch.zeros(words.shape, dtype=torch.long)
+            found[words] = self.decoder.predict_ids(top[words.to(top.device)]).cpu()
+            ids[:, rows, :width] = found.view(n, len(rows), width)
+        return ids
 
 
 class MorphologyJudge:

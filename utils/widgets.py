@@ -2,9 +2,13 @@
 
 Every widget cell of the book calls :func:`explore` with a plain drawing function: the
 function is first called at its default settings (a static figure, visible in the built book
-without a kernel), then an :func:`ipywidgets.interactive` panel is shown for live use.
-Re-running the cell builds a fresh panel; the drawing function holds no state, so tests can
-call it directly.
+without a kernel), then a panel of controls is shown for live use; each change of a control
+redraws the figure in the panel. Re-running the cell builds a fresh panel; the drawing function
+holds no state, so tests can call it directly.
+
+The panel draws nothing while its cell runs (unlike :func:`ipywidgets.interact`, whose first
+drawing into its output widget can leave a headless executor such as nbclient waiting
+forever): executing a chapter never depends on a frontend.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ def defaults_of(draw: Callable[..., Any]) -> dict[str, Any]:
 
 
 def explore(draw: Callable[..., Any], **controls: Any):
-    """Draw ``draw(**defaults)`` once, then return a live panel of ``controls`` over it.
+    """Draw ``draw(**defaults)`` once, then return a live panel of ``controls`` for it.
 
     Parameters
     ----------
@@ -36,8 +40,10 @@ def explore(draw: Callable[..., Any], **controls: Any):
 
     Returns
     -------
-    ipywidgets.interactive or None
-        The panel (displayed when it is the cell's last value), or None without ipywidgets.
+    ipywidgets.VBox or None
+        The controls (``panel.children[0].children``, each starting at the function's default,
+        where the static figure is) above an output area that each change redraws; None
+        without ipywidgets.
     """
     import matplotlib.pyplot as plt
 
@@ -51,6 +57,20 @@ def explore(draw: Callable[..., Any], **controls: Any):
         import ipywidgets
     except ImportError:
         return None
-    fixed = {k: ipywidgets.fixed(v) for k, v in defaults.items() if k not in controls}
-    # ipywidgets starts each control at the function's default: where the static figure is
-    return ipywidgets.interactive(draw, **controls, **fixed)
+    widgets = {
+        name: ipywidgets.interactive.widget_from_abbrev(abbrev, defaults[name])
+        for name, abbrev in controls.items()
+    }
+    for name, widget in widgets.items():
+        widget.description = name
+    output = ipywidgets.Output()
+
+    def redraw(_change=None) -> None:
+        with output:
+            output.clear_output(wait=True)
+            draw(**{**defaults, **{name: w.value for name, w in widgets.items()}})
+            plt.show()
+
+    for widget in widgets.values():
+        widget.observe(redraw, names="value")
+    return ipywidgets.VBox([ipywidgets.VBox(list(widgets.values())), output])

@@ -84,6 +84,34 @@ def test_training_learns_and_checkpoints():
         train_sequence_model(model, pairs, optimizer="lbfgs")
 
 
+def test_annealing_divides_the_learning_rate_when_validation_stalls():
+    vocab = Vocabulary.build(SENTENCES)
+    pairs = language_model_pairs(SENTENCES, vocab)
+    torch.manual_seed(0)
+    model = LSTMNetwork(len(vocab), len(vocab), embedding_dim=8, hidden_dim=8)
+    # lr 0: the validation loss never improves, so every epoch after the first anneals
+    record = train_sequence_model(
+        model, pairs, epochs=3, batch_size=16, lr=0.0, optimizer="sgd",
+        validation=pairs[:4], anneal=4.0, progress=False,
+    )  # fmt: skip
+    steps = -(-len(pairs) // 16)
+    assert record.lr_changes == [2 * steps, 3 * steps]
+    assert len(set(record.validation_losses)) == 1
+    inputs, targets = pad_batch(pairs[:4])
+    with torch.no_grad():
+        expected = torch.nn.functional.cross_entropy(
+            model(inputs).reshape(-1, len(vocab)), targets.reshape(-1)
+        )
+    assert record.validation_losses[0] == pytest.approx(expected.item(), rel=1e-5)
+    learning = train_sequence_model(
+        model, pairs, epochs=3, batch_size=16, lr=1e-2, validation=pairs[:4], anneal=4.0,
+        progress=False,
+    )  # fmt: skip
+    assert learning.validation_losses[-1] < learning.validation_losses[0]
+    with pytest.raises(ValueError, match="anneal needs validation"):
+        train_sequence_model(model, pairs, anneal=4.0)
+
+
 def test_cached_model_is_reused(tmp_path):
     vocab = Vocabulary.build(SENTENCES)
     pairs = language_model_pairs(SENTENCES, vocab)

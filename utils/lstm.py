@@ -200,10 +200,14 @@ def pad_batch(
 
 @dataclass
 class TrainingRecord:
-    """Loss per step, and the state dicts saved at the requested steps (step -> state)."""
+    """Loss per step, the state dicts saved at the requested steps (step -> state), and, with
+    validation pairs, the validation loss after each epoch and the steps after which the
+    learning rate was divided."""
 
     losses: list[float]
     checkpoints: dict[int, dict[str, torch.Tensor]]
+    validation_losses: list[float] = field(default_factory=list)
+    lr_changes: list[int] = field(default_factory=list)
 
 
 def train_sequence_model(
@@ -217,6 +221,8 @@ def train_sequence_model(
     clip: float | None = 0.25,
     seed: int = 0,
     checkpoints: Iterable[int] = (),
+    validation: Sequence[tuple[Sequence[int], Sequence[int]]] | None = None,
+    anneal: float | None = None,
     progress: bool = True,
 ) -> TrainingRecord:
     """Train on (input ids, target ids) pairs with cross-entropy over every target position.
@@ -230,11 +236,19 @@ def train_sequence_model(
     checkpoints
         Steps (0 = before training, ``n`` = after ``n`` updates) at which to keep a copy of
         the weights, e.g. for analyses over training.
+    validation
+        Pairs whose mean loss is measured after every epoch.
+    anneal
+        Divide the learning rate by this factor after an epoch whose validation loss is no
+        better than the best so far (``word_language_model`` divides by 4); needs
+        ``validation``.
     """
     if not pairs:
         raise ValueError("no training pairs")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"unknown optimizer {optimizer!r}: choose 'adam' or 'sgd'")
+    if anneal is not None and (not validation or anneal <= 1):
+        raise ValueError("anneal needs validation pairs and a factor above 1")
     device = next(model.parameters()).device
     opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=lr)
@@ -268,8 +282,38 @@ def train_sequence_model(
                 record.losses.append(loss.item())
                 snapshot(len(record.losses))
                 bar.update()
+            if validation:
+                record.validation_losses.append(sequence_loss(model, validation, batch_size))
+                model.train()
+                if anneal and record.validation_losses[-1] >= min(
+                    record.validation_losses[:-1], default=float("inf")
+                ):
+                    for group in opt.param_groups:
+                        group["lr"] /= anneal
+                    record.lr_changes.append(len(record.losses))
     model.eval()
     return record
+
+
+@torch.no_grad()
+def sequence_loss(
+    model: LSTMNetwork,
+    pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
+    batch_size: int = 64,
+) -> float:
+    """Mean cross-entropy per target token of ``model`` (in eval mode) on ``pairs``."""
+    model.eval()
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for start in range(0, len(pairs), batch_size):
+        inputs, targets = pad_batch(list(pairs[start : start + batch_size]))
+        logits = model(inputs.to(device))
+        targets = targets.to(device)
+        total += nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"
+        ).item()
+        count += int((targets != IGNORE).sum())
+    return total / count
 
 
 def _pairs_fingerprint(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[torch.Tensor]:
@@ -286,28 +330,44 @@ def cached_sequence_model(
     training: dict,
     *,
     seed: int = 0,
+    validation: Sequence[tuple[Sequence[int], Sequence[int]]] | None = None,
     device: str | torch.device = "cpu",
     progress: bool = True,
 ) -> tuple[LSTMNetwork, TrainingRecord]:
     """Build an :class:`LSTMNetwork` from ``model_config`` (seeded), train it on ``pairs``
-    with ``train_sequence_model(**training)``, and cache the result on disk.
+    with ``train_sequence_model(validation=validation, **training)``, and cache the result.
 
-    The cache key covers the pairs, both configurations and the seed, so a rerun of a
-    chapter loads the trained weights (and checkpoints) instead of training again.
+    The cache key covers the pairs, the validation pairs, both configurations and the seed, so
+    a rerun of a chapter loads the trained weights (and checkpoints) instead of training again.
     """
     key = {"pairs": _pairs_fingerprint(pairs), "model": model_config, "training": training}
+    if validation:
+        key["validation"] = _pairs_fingerprint(validation)
 
     def build() -> dict:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = LSTMNetwork(**model_config).to(device)
-        record = train_sequence_model(model, pairs, seed=seed, progress=progress, **training)
+        record = train_sequence_model(
+            model, pairs, seed=seed, validation=validation, progress=progress, **training
+        )
         cpu = {k: v.cpu() for k, v in model.state_dict().items()}
         steps = {s: {k: v.cpu() for k, v in st.items()} for s, st in record.checkpoints.items()}
-        return {"state": cpu, "losses": torch.tensor(record.losses), "checkpoints": steps}
+        return {
+            "state": cpu,
+            "losses": torch.tensor(record.losses),
+            "checkpoints": steps,
+            "validation_losses": torch.tensor(record.validation_losses),
+            "lr_changes": torch.tensor(record.lr_changes, dtype=torch.long),
+        }
 
     stored = cached("lstm", {**key, "seed": seed}, build, description=str(model_config))
     model = LSTMNetwork(**model_config)
     model.load_state_dict(stored["state"])
-    record = TrainingRecord(stored["losses"].tolist(), stored["checkpoints"])
+    record = TrainingRecord(
+        stored["losses"].tolist(),
+        stored["checkpoints"],
+        stored.get("validation_losses", torch.zeros(0)).tolist(),
+        stored.get("lr_changes", torch.zeros(0, dtype=torch.long)).tolist(),
+    )
     return model.to(device).eval(), record

@@ -210,6 +210,8 @@ def test_read_real_ud():
     assert c.labels("VerbForm", flat=True) == ["Fin", "_", "Inf", "_"]
     assert c.labels("Polarity", flat=True) == ["_", "Neg", "_", "_"]
     assert c.labels("spaceafter", flat=True) == ["_", "_", "No", "_"]
+    assert c.features == ("Number", "Tense", "Person", "VerbForm", "Gender", "Degree", "Mood",
+                          "Polarity")  # fmt: skip
     assert c[0].meta["text"] == "Don't go."
     with pytest.raises(KeyError, match="available layers: form, lemma"):
         c.labels("sem")

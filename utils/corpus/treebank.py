@@ -151,6 +151,11 @@ class Corpus(Sequence):
         return tuple(k for k in self.sentences[0].annotations if k in common)
 
     @property
+    def features(self) -> tuple[str, ...]:
+        """The morphological-feature layers (UD feature names start with a capital letter)."""
+        return tuple(k for k in self.layers if k[:1].isupper())
+
+    @property
     def meta_keys(self) -> tuple[str, ...]:
         """Sentence-metadata keys present in every sentence."""
         if not self.sentences:

@@ -408,7 +408,8 @@ def edit_scores(
     """Error rate and CLWV over the relevant (edited) words.
 
     error = #(prediction != word) / #relevant; CLWV = #(prediction != word, same lemma, value
-    different or missing) / #relevant (the paper's §4.3, with spaCy as L and A).
+    different or missing) / #relevant (the paper's §4.3, with spaCy as L and A). Words are
+    compared case-insensitively, as the judge reads them.
     """
     before, after = judge.analyse(originals), judge.analyse(predictions)
     wrong = clwv = total = 0
@@ -419,7 +420,7 @@ def edit_scores(
             if not mark:
                 continue
             total += 1
-            if guess != word.lower():
+            if guess.lower() != word.lower():
                 wrong += 1
                 clwv += p_lemma == lemma and p_value != value
     if total == 0:

@@ -20,6 +20,7 @@ def test_explore_draws_defaults_then_returns_a_panel():
     assert calls == [(2, 5, "x")]  # the static figure; the panel draws nothing until a change
     controls = panel.children[0].children
     assert [(w.description, w.value) for w in controls] == [("layer", 2), ("unit", 5)]
+    assert not any(w.continuous_update for w in controls)  # redraw on release only
     controls[0].value = 4
     controls[1].value = 7
     assert calls[1:] == [(4, 5, "x"), (4, 7, "x")]

@@ -63,6 +63,8 @@ def explore(draw: Callable[..., Any], **controls: Any):
     }
     for name, widget in widgets.items():
         widget.description = name
+        if hasattr(widget, "continuous_update"):  # a slider redraws when released, not per step
+            widget.continuous_update = False
     output = ipywidgets.Output()
 
     def redraw(_change=None) -> None:

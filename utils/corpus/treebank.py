@@ -152,8 +152,8 @@ class Corpus(Sequence):
 
     @property
     def features(self) -> tuple[str, ...]:
-        """The morphological-feature layers (UD feature names start with a capital letter)."""
-        return tuple(k for k in self.layers if k[:1].isupper())
+        """The morphological-feature layers, in layer order."""
+        return tuple(k for k in self.layers if _is_feature(k))
 
     @property
     def meta_keys(self) -> tuple[str, ...]:
@@ -224,8 +224,13 @@ class Corpus(Sequence):
 # ----------------------------------------------------------------------------- writing
 
 
+def _is_feature(layer: str) -> bool:
+    """Whether a layer is a morphological feature (UD feature names start with a capital)."""
+    return layer[:1].isupper()
+
+
 def _feature_names(annotations: dict[str, list[str]]) -> set[str]:
-    return {k for k in annotations if k[:1].isupper()}
+    return {k for k in annotations if _is_feature(k)}
 
 
 def _sentence_lines(sent: Sentence, out: list[str]) -> None:

@@ -284,7 +284,6 @@ def train_sequence_model(
                 bar.update()
             if validation:
                 record.validation_losses.append(sequence_loss(model, validation, batch_size))
-                model.train()
                 if anneal and record.validation_losses[-1] >= min(
                     record.validation_losses[:-1], default=float("inf")
                 ):
@@ -301,7 +300,9 @@ def sequence_loss(
     pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
     batch_size: int = 64,
 ) -> float:
-    """Mean cross-entropy per target token of ``model`` (in eval mode) on ``pairs``."""
+    """Mean cross-entropy per target token of ``model`` (in eval mode) on ``pairs``; the model
+    is left in the mode it was in."""
+    was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     total, count = 0.0, 0
@@ -313,6 +314,7 @@ def sequence_loss(
             logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"
         ).item()
         count += int((targets != IGNORE).sum())
+    model.train(was_training)
     return total / count
 
 

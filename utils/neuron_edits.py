@@ -311,7 +311,7 @@ class SplitModel:
         blocks = encoder_layers(model)
         if not 0 <= layer <= len(blocks):
             raise ValueError(f"layer must be in [0, {len(blocks)}], got {layer}")
-        self.decoder, self.tokenizer, self.batch, self.layer = decoder, tokenizer, batch, layer
+        self.decoder, self.tokenizer, self.batch = decoder, tokenizer, batch
         self.top = blocks[layer:]
         with torch.inference_mode():
             self.states = model(

@@ -1,24 +1,30 @@
 """A content-keyed, atomically written on-disk cache for trained models and activations.
 
 An entry is keyed by a SHA-256 hash of everything that determines its content: the package
-version, a free-form ``kind`` and the caller's configuration and data (strings, numbers,
-lists, dicts, arrays, tensors). Each entry is two files, written atomically (temporary file,
-then ``os.replace``): the payload ``KEY.pt`` and a manifest ``KEY.json`` holding the payload's
-checksum, written last. A missing manifest, a checksum mismatch or an unreadable payload
-marks the entry as corrupt; :func:`cached` then rebuilds it.
+version, a free-form ``kind``, the caller's configuration and data (strings, numbers,
+lists, dicts, arrays, tensors) and the source code that builds it (:func:`code_fingerprint`:
+the module defining the ``build`` function and every ``utils`` module it imports, so that
+editing a training loop is a cache miss). Each entry is two files, written atomically
+(temporary file, then ``os.replace``): the payload ``KEY.pt`` and a manifest ``KEY.json``
+holding the payload's checksum, written last. A missing manifest, a checksum mismatch or
+an unreadable payload marks the entry as corrupt; :func:`cached` then rebuilds it.
 
 The location is ``$BOOK_CACHE_DIR`` if set, else ``~/.cache/neuron-book``.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -77,6 +83,84 @@ def content_key(*parts: Any) -> str:
     hasher = hashlib.sha256()
     _feed(hasher, ("utils", __version__, parts))
     return hasher.hexdigest()
+
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _utils_imports(source: str) -> set[str]:
+    """The ``utils`` modules a source file imports (``import utils.x``, ``from utils.x import
+    y``, ``from utils import x``), as dotted names."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "utils")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "utils":
+                found.add(node.module)
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _utils_source(name: str) -> Path | None:
+    """The file of a ``utils`` module by dotted name (a package's ``__init__.py``), if any."""
+    parts = name.split(".")[1:]
+    if not parts:
+        return PACKAGE / "__init__.py"
+    relative = Path(*parts)
+    for candidate in (PACKAGE / relative.with_suffix(".py"), PACKAGE / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _closure_digest(path: Path) -> str:
+    """SHA-256 over the source of ``path`` and, transitively, of the ``utils`` modules it
+    imports. Files are named relative to the package (or by their name alone), so the digest
+    does not depend on where the project is checked out."""
+    seen: dict[Path, bytes] = {}
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        source = current.read_bytes()
+        seen[current] = source
+        for name in _utils_imports(source.decode()):
+            module = _utils_source(name)
+            if module is not None:
+                todo.append(module)
+    hasher = hashlib.sha256()
+    for file in sorted(seen):
+        name = file.relative_to(PACKAGE) if file.is_relative_to(PACKAGE) else file.name
+        hasher.update(str(name).encode() + b"\0" + seen[file] + b"\0")
+    return hasher.hexdigest()
+
+
+def package_fingerprint() -> str:
+    """SHA-256 over every source file of the ``utils`` package."""
+    hasher = hashlib.sha256()
+    for file in sorted(PACKAGE.rglob("*.py")):
+        hasher.update(str(file.relative_to(PACKAGE)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return hasher.hexdigest()
+
+
+def code_fingerprint(build: Callable[..., Any] | ModuleType) -> str:
+    """A hash of the code behind ``build``: the source of its module and of every ``utils``
+    module that module imports, transitively.
+
+    A ``build`` defined in a notebook or an interactive session has no module file; it is
+    keyed by its own source and the whole ``utils`` package instead.
+    """
+    module = build if isinstance(build, ModuleType) else sys.modules.get(build.__module__)
+    file = getattr(module, "__file__", None)
+    if module is not None and module.__name__ != "__main__" and file and file.endswith(".py"):
+        return _closure_digest(Path(file).resolve())
+    try:
+        own = inspect.getsource(build)
+    except (OSError, TypeError):
+        own = ""
+    return content_key("interactive", own, package_fingerprint())
 
 
 def _file_sha256(path: Path) -> str:
@@ -148,8 +232,8 @@ def cached(kind: str, config: Any, build: Callable[[], T], *, description: str =
     kind
         A short name grouping entries on disk, e.g. ``"activations"`` or ``"lstm-lm"``.
     config
-        Everything that determines the result: hyperparameters, data, model fingerprint, a
-        version string for the building code. Hashed with :func:`content_key`.
+        Everything that determines the result: hyperparameters, data, model fingerprint.
+        Hashed with :func:`content_key`, together with :func:`code_fingerprint` of ``build``.
     build
         Called without arguments when the entry is missing or corrupt. Must return tensors,
         numbers, strings, or nested dicts/lists/tuples of them (what ``torch.load`` accepts
@@ -161,7 +245,7 @@ def cached(kind: str, config: Any, build: Callable[[], T], *, description: str =
     """
     if cache_disabled():
         return build()
-    key = content_key(kind, config)
+    key = content_key(kind, config, code_fingerprint(build))
     hit = load(kind, key)
     if hit is not None:
         return hit

@@ -1,4 +1,4 @@
-"""Command line: ``python -m replication {run,report,list} ...``."""
+"""Command line: ``python -m replication {run,report,summary,list} ...``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from replication.runner import (
     notebook_for,
     report,
     run_and_report,
+    summary,
+    summary_table,
 )
 from utils.runtime import SCALES
 
@@ -52,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     p_report.add_argument("chapter")
     p_report.add_argument("--scale", default="ci", choices=SCALES)
     p_report.add_argument("--output", type=Path)
+    p_summary = sub.add_parser(
+        "summary", help="the whole book's verdicts: one row per chapter, from its latest run"
+    )
+    p_summary.add_argument("--scale", choices=SCALES, help="only runs at this scale")
+    p_summary.add_argument("--markdown", action="store_true", help="print a Markdown table")
     sub.add_parser("list", help="list the chapters")
     args = parser.parse_args(argv)
 
@@ -59,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             for name, path in chapters().items():
                 print(f"{name:<10} {path.relative_to(ROOT)}")
+            return 0
+        if args.command == "summary":
+            print(summary_table(summary(args.scale), markdown=args.markdown))
             return 0
         notebook_for(args.chapter)
         if args.command == "report":

@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from utils.results import read_results
+from utils.results import published, read_results, results_dir, verdict_counts
 from utils.runtime import check_scale, resolve_device
+from utils.verdicts import NOT_TESTED, VERDICTS
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-PUBLISHED = Path(__file__).resolve().parent / "published"
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -37,14 +37,6 @@ def notebook_for(chapter: str) -> Path:
     if chapter not in known:
         raise ValueError(f"unknown chapter {chapter!r}: choose one of {', '.join(known)}")
     return known[chapter]
-
-
-def published(chapter: str) -> dict[str, Any]:
-    """The paper's published numbers for a chapter (empty if the chapter has no paper)."""
-    path = PUBLISHED / f"{chapter}.json"
-    if not path.exists():
-        return {"paper": None, "numbers": {}}
-    return json.loads(path.read_text())
 
 
 def default_output(chapter: str, scale: str) -> Path:
@@ -111,8 +103,17 @@ def _fmt(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _effect(claim: dict[str, Any]) -> str:
+    """'0.12 [0.08, 0.15] n=3', or '-' for a claim without measurements."""
+    if "mean" not in claim:
+        return "-"
+    low, high = claim["interval"]
+    return f"{claim['mean']:.3g} [{low:.3g}, {high:.3g}] n={claim['n']}"
+
+
 def report(chapter: str, folder: Path) -> str:
-    """The side-by-side table of a finished run: our numbers, the paper's, and the claims."""
+    """The side-by-side table of a finished run: our numbers beside the paper's, then every
+    claim of the paper's inventory with its verdict, effect, control and the paper's value."""
     ours = read_results(chapter, folder)
     paper = published(chapter)
     lines = [
@@ -131,13 +132,102 @@ def report(chapter: str, folder: Path) -> str:
                 f"{key:<{width}}  {_fmt(mine):>12}  {_fmt(theirs.get('value')):>12}  "
                 f"{theirs.get('source', '')}"
             )
-    claims = ours["claims"]
-    if claims:
-        held = sum(c["holds"] for c in claims)
-        lines += ["", f"claims: {held} of {len(claims)} reproduced"]
-        for c in claims:
-            lines.append(f"  [{'yes' if c['holds'] else 'NO '}] {c['claim']}")
+    preconditions = ours.get("preconditions", {})
+    lines += [""] if preconditions else []
+    for name, pre in preconditions.items():
+        state = "ok" if pre["ok"] else f"FAILED ({pre['advice']})"
+        lines.append(f"precondition {name}: {state}")
+    claims = claims_of_run(ours, paper)
+    counts = verdict_counts(claims)
+    lines += [
+        "",
+        f"claims: {len(claims)} in the inventory; "
+        + ", ".join(f"{k}: {v}" for k, v in counts.items()),
+    ]
+    for c in claims:
+        lines.append(f"  [{c['verdict']}] {c['id']}")
+        if c["verdict"] == NOT_TESTED or "mean" not in c:
+            lines.append(f"      why: {c.get('reason', '')}")
+            continue
+        control = c.get("control")
+        against = "-"
+        if control:
+            against = f"{_effect(control)} ({'passes' if control['passes'] else 'fails'})"
+        lines.append(f"      effect {_effect(c)}; control {against}; paper {_fmt(c.get('paper'))}")
+        lines.append(f"      rule: {c['rule']}")
     return "\n".join(lines)
+
+
+def claims_of_run(ours: dict[str, Any], paper: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's claim records in the inventory's order; an inventory claim the run never
+    reached (it stopped early) is listed as not tested."""
+    recorded = {c["id"]: c for c in ours.get("claims", []) if "id" in c}
+    claims = []
+    for entry in paper["claims"]:
+        claims.append(
+            recorded.pop(entry["id"], None)
+            or {
+                "id": entry["id"],
+                "claim": entry["claim"],
+                "verdict": NOT_TESTED,
+                "reason": "the run stopped before this claim's cell",
+            }
+        )
+    return claims + list(recorded.values())
+
+
+def latest_results(chapter: str, scale: str | None = None) -> dict[str, Any] | None:
+    """The most recent recorded run of a chapter (at ``scale`` if given): the replication
+    runner's output folders and the results folder of the book build."""
+    candidates = [results_dir() / f"{chapter}.json"]
+    candidates += sorted((ROOT / "replication" / "runs").glob(f"*/{chapter}.json"))
+    found = []
+    for path in candidates:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("chapter") == chapter and scale in (None, data.get("scale")):
+            found.append(data)
+    return max(found, key=lambda d: d.get("updated", ""), default=None)
+
+
+def summary(scale: str | None = None) -> list[dict[str, Any]]:
+    """One row per chapter: the claims in its inventory and the counts of each verdict in
+    its most recent run (``None`` counts for a chapter that has not run)."""
+    rows = []
+    for chapter in chapters():
+        paper = published(chapter)
+        run_data = latest_results(chapter, scale)
+        row: dict[str, Any] = {"chapter": chapter, "inventory": len(paper["claims"])}
+        if run_data is None:
+            row.update({"scale": None, "updated": None, **dict.fromkeys(VERDICTS)})
+        else:
+            counts = verdict_counts(claims_of_run(run_data, paper))
+            row.update({"scale": run_data["scale"], "updated": run_data.get("updated"), **counts})
+        rows.append(row)
+    return rows
+
+
+def summary_table(rows: list[dict[str, Any]], markdown: bool = False) -> str:
+    """The book's table of verdicts, as aligned text or as a Markdown table."""
+    header = ["chapter", "scale", "claims", *VERDICTS]
+    body = [
+        [r["chapter"], r["scale"] or "not run", str(r["inventory"])]
+        + ["-" if r[v] is None else str(r[v]) for v in VERDICTS]
+        for r in rows
+    ]
+    totals = ["all", "", str(sum(r["inventory"] for r in rows))] + [
+        str(sum(r[v] or 0 for r in rows)) for v in VERDICTS
+    ]
+    body.append(totals)
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in [header, *body]
+    )
 
 
 def run_and_report(

@@ -251,6 +251,7 @@ class Results:
         }
         if control_summary is not None:
             record["control"] = {
+                "n": len(control_summary.effects),
                 "effects": control_summary.effects,
                 "mean": control_summary.mean,
                 "interval": control_summary.interval,

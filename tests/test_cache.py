@@ -41,8 +41,12 @@ def test_location_from_environment(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "no-manifest", "garbage"])
 def test_corrupt_or_partial_entries_are_rebuilt(damage):
-    cache.cached("unit", "k", lambda: torch.arange(1000))
-    payload, manifest = cache.entry_paths("unit", cache.content_key("unit", "k"))
+    def build():
+        return torch.arange(1000)
+
+    cache.cached("unit", "k", build)
+    key = cache.entry_key("unit", "k", build)
+    payload, manifest = cache.entry_paths("unit", key)
     data = payload.read_bytes()
     if damage == "truncate":
         payload.write_bytes(data[: len(data) // 2])
@@ -52,10 +56,10 @@ def test_corrupt_or_partial_entries_are_rebuilt(damage):
         manifest.unlink()
     else:
         manifest.write_text("{not json")
-    assert cache.load("unit", cache.content_key("unit", "k")) is None
-    rebuilt = cache.cached("unit", "k", lambda: torch.arange(1000))
+    assert cache.load("unit", key) is None
+    rebuilt = cache.cached("unit", "k", build)
     assert torch.equal(rebuilt, torch.arange(1000))
-    assert cache.load("unit", cache.content_key("unit", "k")) is not None
+    assert cache.load("unit", key) is not None
 
 
 def test_failed_build_leaves_nothing_behind(tmp_path):
@@ -102,3 +106,80 @@ def test_module_fingerprint_sees_weights():
 def test_bad_kind_is_named():
     with pytest.raises(ValueError, match="cache kind"):
         cache.cached("../escape", 1, lambda: 1)
+
+
+def _import_from(path, name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TRAINER = """
+from utils.cache import cached
+from utils.svcca import svcca
+
+
+def train(calls):
+    def build():
+        calls.append(1)
+        return {"w": step()}
+
+    return cached("unit-trainer", {"n": 1}, build)
+
+
+def step():
+    return 1.0
+"""
+
+
+def test_editing_the_code_that_builds_an_entry_is_a_cache_miss(tmp_path, monkeypatch):
+    import shutil
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # edits of equal size and mtime
+    # a copy of the package, so that its modules can be edited
+    package = tmp_path / "utils_copy"
+    shutil.copytree(cache.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE", package)
+    source = tmp_path / "trainer.py"
+    source.write_text(TRAINER)
+    calls = []
+    _import_from(source, "trainer_v1").train(calls)
+    _import_from(source, "trainer_v1b").train(calls)
+    assert len(calls) == 1, "same code: a hit"
+
+    # the body of a function in the building module changes
+    source.write_text(TRAINER.replace("return 1.0", "return 2.0"))
+    assert _import_from(source, "trainer_v2").train(calls)["w"] == 2.0
+    assert len(calls) == 2, "edited module: a miss"
+
+    # a utils module the building module imports changes (svcca)
+    svcca = package / "svcca.py"
+    svcca.write_text(svcca.read_text() + "\n# edited\n")
+    _import_from(source, "trainer_v3").train(calls)
+    assert len(calls) == 3, "edited dependency: a miss"
+
+    # a utils module it does not import changes (widgets): still a hit
+    widgets = package / "widgets.py"
+    widgets.write_text(widgets.read_text() + "\n# edited\n")
+    _import_from(source, "trainer_v4").train(calls)
+    assert len(calls) == 3
+
+
+def test_code_fingerprint_of_an_interactive_build_covers_the_package(monkeypatch, tmp_path):
+    import shutil
+
+    def build():
+        return 1
+
+    build.__module__ = "__main__"
+    package = tmp_path / "utils_copy"
+    shutil.copytree(cache.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE", package)
+    before = cache.code_fingerprint(build)
+    assert before == cache.code_fingerprint(build)
+    (package / "widgets.py").write_text("# edited\n")
+    assert cache.code_fingerprint(build) != before

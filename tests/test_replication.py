@@ -3,7 +3,8 @@ import json
 import pytest
 
 from replication.__main__ import main, parse_param
-from replication.runner import chapters, notebook_for, published, report
+from replication.runner import chapters, notebook_for, report
+from utils.results import published
 
 
 def test_chapters_follow_the_naming_contract():
@@ -34,27 +35,90 @@ def test_unknown_chapter_and_scale_are_clear_errors(capsys):
     assert parse_param("MODEL=bert-base-cased") == ("MODEL", "bert-base-cased")
 
 
+PAPER = {
+    "paper": "A paper",
+    "numbers": {"acc": {"value": 0.95, "source": "T1"}},
+    "claims": [
+        {"id": "top_beats_random", "claim": "Top beats random.", "source": "T1"},
+        {"id": "sparse", "claim": "Few units.", "source": "T2"},
+        {"id": "never_reached", "claim": "A later claim.", "source": "T3"},
+    ],
+}
+RUN = {
+    "chapter": "demo",
+    "scale": "ci",
+    "updated": "2026-01-01T00:00:00",
+    "numbers": {"acc": {"value": 0.91}, "curve": {"value": [0.5, 0.25]}},
+    "preconditions": {"lm_learned": {"ok": False, "advice": "train longer", "measured": {}}},
+    "claims": [
+        {
+            "id": "top_beats_random",
+            "claim": "Top beats random.",
+            "verdict": "reproduced",
+            "rule": "effect > 0 in at least 3 of 3 replicates",
+            "n": 3,
+            "effects": [0.1, 0.2, 0.3],
+            "mean": 0.2,
+            "interval": [0.1, 0.3],
+            "paper": 0.4,
+            "control": {
+                "n": 3,
+                "effects": [0, 0, 0],
+                "mean": 0.0,
+                "interval": [0, 0],
+                "passes": False,
+            },
+        },
+        {
+            "id": "sparse",
+            "claim": "Few units.",
+            "verdict": "not tested",
+            "reason": "precondition 'lm_learned' failed: train longer",
+        },
+    ],
+}
+
+
 def test_report_puts_ours_beside_the_paper(tmp_path, monkeypatch):
-    (tmp_path / "demo.json").write_text(
-        json.dumps(
-            {
-                "chapter": "demo",
-                "scale": "ci",
-                "numbers": {"acc": {"value": 0.91}, "curve": {"value": [0.5, 0.25]}},
-                "claims": [{"claim": "top beats random", "holds": True, "measured": {}}],
-            }
-        )
-    )
-    monkeypatch.setattr(
-        "replication.runner.published",
-        lambda chapter: {"paper": "A paper", "numbers": {"acc": {"value": 0.95, "source": "T1"}}},
-    )
+    (tmp_path / "demo.json").write_text(json.dumps(RUN))
+    monkeypatch.setattr("replication.runner.published", lambda chapter: PAPER)
     text = report("demo", tmp_path)
     assert "A paper" in text
     line = next(x for x in text.splitlines() if x.startswith("acc"))
     assert "0.91" in line and "0.95" in line and "T1" in line
     assert "[0.5, 0.25]" in text
-    assert "1 of 1 reproduced" in text
+    assert "precondition lm_learned: FAILED (train longer)" in text
+    assert "claims: 3 in the inventory; reproduced: 1" in text and "not tested: 2" in text
+    assert "effect 0.2 [0.1, 0.3] n=3; control 0 [0, 0] n=3 (fails); paper 0.4" in text
+    assert "the run stopped before this claim's cell" in text
+
+
+def test_summary_counts_the_verdicts_of_each_chapter(tmp_path, monkeypatch):
+    from replication import runner
+
+    monkeypatch.setenv("BOOK_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setattr(runner, "ROOT", tmp_path)  # no runner output folders
+    monkeypatch.setattr(runner, "chapters", lambda: {"demo": None, "other": None})
+    monkeypatch.setattr(runner, "published", lambda chapter: PAPER)
+    (tmp_path / "demo.json").write_text(json.dumps(RUN))
+    rows = runner.summary()
+    assert rows[0] == {
+        "chapter": "demo",
+        "inventory": 3,
+        "scale": "ci",
+        "updated": "2026-01-01T00:00:00",
+        "reproduced": 1,
+        "not reproduced": 0,
+        "not discriminating": 0,
+        "not tested": 2,
+    }
+    assert rows[1]["scale"] is None and rows[1]["reproduced"] is None
+    assert runner.summary(scale="default")[0]["scale"] is None
+    table = runner.summary_table(rows, markdown=True)
+    assert "| demo | ci | 3 | 1 | 0 | 0 | 2 |" in table
+    assert "| other | not run | 3 | - | - | - | - |" in table
+    assert "| all |  | 6 | 1 | 0 | 0 | 2 |" in table
+    assert main(["summary"]) == 0
 
 
 def test_published_numbers_are_well_formed():

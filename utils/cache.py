@@ -19,7 +19,6 @@ import hashlib
 import inspect
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -146,21 +145,29 @@ def package_fingerprint() -> str:
 
 
 def code_fingerprint(build: Callable[..., Any] | ModuleType) -> str:
-    """A hash of the code behind ``build``: the source of its module and of every ``utils``
-    module that module imports, transitively.
+    """A hash of the code behind ``build``: the source of the file that defines it and of
+    every ``utils`` module that file imports, transitively.
 
     A ``build`` defined in a notebook or an interactive session has no module file; it is
     keyed by its own source and the whole ``utils`` package instead.
     """
-    module = build if isinstance(build, ModuleType) else sys.modules.get(build.__module__)
-    file = getattr(module, "__file__", None)
-    if module is not None and module.__name__ != "__main__" and file and file.endswith(".py"):
+    if isinstance(build, ModuleType):
+        name, file = build.__name__, getattr(build, "__file__", None)
+    else:
+        code = getattr(build, "__code__", None)
+        name, file = build.__module__, code.co_filename if code else None
+    if name != "__main__" and file and file.endswith(".py") and Path(file).is_file():
         return _closure_digest(Path(file).resolve())
     try:
         own = inspect.getsource(build)
     except (OSError, TypeError):
         own = ""
     return content_key("interactive", own, package_fingerprint())
+
+
+def entry_key(kind: str, config: Any, build: Callable[..., Any]) -> str:
+    """The key of the entry that ``cached(kind, config, build)`` reads or writes."""
+    return content_key(kind, config, code_fingerprint(build))
 
 
 def _file_sha256(path: Path) -> str:
@@ -245,7 +252,7 @@ def cached(kind: str, config: Any, build: Callable[[], T], *, description: str =
     """
     if cache_disabled():
         return build()
-    key = content_key(kind, config, code_fingerprint(build))
+    key = entry_key(kind, config, build)
     hit = load(kind, key)
     if hit is not None:
         return hit

@@ -124,3 +124,17 @@ def test_every_published_inventory_is_well_formed():
         for entry in data["claims"]:
             assert entry["id"].isidentifier(), f"{name}: id {entry['id']!r}"
             assert entry.get("claim") and entry.get("source"), f"{name}: {entry['id']}"
+
+
+def test_numbers_are_glued_as_plain_values_inside_a_kernel(demo, monkeypatch):
+    import IPython
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: value}))
+    demo.number("accuracy", np.float64(0.25))
+    results_module.glue("layer", np.int64(3))
+    results_module.glue("curve", torch.tensor([0.5, 1.0]))
+    assert glued == {"accuracy": 0.25, "layer": 3, "curve": [0.5, 1.0]}
+    assert type(glued["accuracy"]) is float and type(glued["layer"]) is int

@@ -6,7 +6,7 @@ A chapter creates one :class:`Results` near the top. It reads the paper's invent
 cache), so whatever a run reached is on disk even if a later cell fails::
 
     results = Results("toolkit", scale=SCALE, seed=SEED)
-    results.number("probe_accuracy", acc)            # also glued for the prose: {glue:text}`...`
+    results.number("probe_accuracy", acc)    # also glued for the prose: {glue:text}`probe_accuracy`
     fit = results.precondition("probe_converged", loss_plateau < 0.01,
                                "train the probe for more epochs", plateau=loss_plateau)
     verdict = results.claim(
@@ -79,18 +79,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _glue(name: str, value: Any) -> None:
-    """Make ``value`` available to the chapter's prose as ``{glue:text}`name``` (myst-nb),
-    when running inside a notebook kernel; a no-op elsewhere."""
+def glue(name: str, value: Any) -> Any:
+    """Make a number of this run available to the chapter's prose, written
+    ``{glue:text}`name:.3f``` in a Markdown cell (myst-nb's glue, given plain Python values
+    so that format specs apply); a no-op outside a notebook kernel. Returns ``value``."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return
+        return value
     if get_ipython() is None:
-        return
-    from myst_nb import glue
+        return value
+    from myst_nb import glue as myst_glue
 
-    glue(name, value, display=False)
+    myst_glue(name, _plain(value), display=False)
+    return value
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,7 @@ class Results:
             entry["context"] = _plain(context)
         self.data["numbers"][name] = entry
         self._save()
-        _glue(name, value)
-        return value
+        return glue(name, value)
 
     def paper(self, name: str) -> Any:
         """The paper's published value of a number (``published/CHAPTER.json``)."""

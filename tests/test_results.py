@@ -63,6 +63,7 @@ def test_claims_get_verdicts_from_replicates_and_controls(demo):
     assert record["n"] == 3 and record["paper"] == 0.4 and record["measured"] == {"layer": 3}
     assert record["control"]["passes"] is False
     assert "3 of 3 replicates" in record["rule"]
+    assert Rule(**record["rule_spec"]) == Rule()
     # re-running a cell replaces its record
     verdict = demo.claim("top_beats_random", effects=[0.2, 0.3], rule=Rule(), control=[0.1, 0.2])
     assert not verdict and verdict.verdict == "not discriminating"

@@ -24,6 +24,7 @@ The verdicts are decided by :func:`utils.verdicts.decide`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -240,6 +241,7 @@ class Results:
         record = {
             "verdict": verdict,
             "rule": rule.describe(len(summary.effects)),
+            "rule_spec": dataclasses.asdict(rule),
             "n": len(summary.effects),
             "effects": summary.effects,
             "mean": summary.mean,

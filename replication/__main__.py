@@ -1,4 +1,4 @@
-"""Command line: ``python -m replication {run,report,summary,list} ...``."""
+"""Command line: ``python -m replication {run,report,summary,sweep,list} ...``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,27 @@ def parse_param(text: str) -> tuple[str, object]:
         return name, value
 
 
+def sweep_command(args: argparse.Namespace) -> int:
+    """Run (or resume) a sweep, then print its pooled report; 1 if a job failed."""
+    from replication.sweep import grid, parse_grid_param, parse_seeds, run_sweep, sweep_report
+
+    parameters = dict(parse_grid_param(text) for text in args.param)
+    jobs = grid(args.chapter, args.scale, args.device, parse_seeds(args.seeds), parameters)
+    output = args.output or ROOT / "replication" / "runs" / f"sweep-{args.chapter}-{args.scale}"
+    workers = args.workers
+    if workers is None:
+        import torch
+
+        gpus = torch.cuda.device_count() if args.device == "cuda" else 0
+        workers = max(1, gpus)
+    queue = {k: getattr(args, k) for k in ("cores", "memory", "walltime", "queue", "account")}
+    if queue["cores"] is not None:
+        queue["cores"] = int(queue["cores"])
+    statuses = run_sweep(jobs, output, args.engine, workers, **queue)
+    print(sweep_report(jobs, output, statuses))
+    return int(any(s.get("status") == "failed" for s in statuses.values()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m replication", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +80,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_summary.add_argument("--scale", choices=SCALES, help="only runs at this scale")
     p_summary.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p_sweep = sub.add_parser(
+        "sweep", help="run a chapter over seeds and parameter values on Dask, one verdict per claim"
+    )
+    p_sweep.add_argument("chapter")
+    p_sweep.add_argument("--scale", default="ci", choices=SCALES)
+    p_sweep.add_argument("--device", default="auto", choices=DEVICES)
+    p_sweep.add_argument("--seeds", default="0-2", help="e.g. 0-4 or 0,2,5 (default 0-2)")
+    p_sweep.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="a parameter and its values, one job per value (repeatable: the grid)",
+    )
+    p_sweep.add_argument(
+        "--engine",
+        default="local",
+        help="local (worker processes here), slurm, pbs (dask-jobqueue) or tcp://HOST:PORT",
+    )
+    p_sweep.add_argument(
+        "--workers",
+        type=int,
+        help="workers (jobs at once); local default: the GPUs with --device cuda, else 1",
+    )
+    p_sweep.add_argument("--output", type=Path, help="the sweep's folder")
+    for option in ("cores", "memory", "walltime", "queue", "account"):
+        p_sweep.add_argument(f"--{option}", help=f"slurm/pbs: the batch jobs' {option}")
     sub.add_parser("list", help="list the chapters")
     args = parser.parse_args(argv)
 
@@ -71,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             print(summary_table(summary(args.scale), markdown=args.markdown))
             return 0
         notebook_for(args.chapter)
+        if args.command == "sweep":
+            return sweep_command(args)
         if args.command == "report":
             print(report(args.chapter, args.output or default_output(args.chapter, args.scale)))
             return 0

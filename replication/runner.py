@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from utils.cache import atomic_write
 from utils.results import published, read_results, results_dir, verdict_counts
 from utils.runtime import check_scale, resolve_device
 from utils.verdicts import NOT_TESTED, VERDICTS
@@ -21,6 +22,7 @@ from utils.verdicts import NOT_TESTED, VERDICTS
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 DEVICES = ("auto", "cpu", "cuda")
+RUN_STATUS = "run.json"  # written by run_and_report: ok or failed, and in which cell
 
 
 def chapters() -> dict[str, Path]:
@@ -114,7 +116,11 @@ def _effect(claim: dict[str, Any]) -> str:
 def report(chapter: str, folder: Path) -> str:
     """The side-by-side table of a finished run: our numbers beside the paper's, then every
     claim of the paper's inventory with its verdict, effect, control and the paper's value."""
-    ours = read_results(chapter, folder)
+    return format_report(chapter, read_results(chapter, folder))
+
+
+def format_report(chapter: str, ours: dict[str, Any]) -> str:
+    """:func:`report` of recorded results ``ours`` (one run's, or a sweep's pooled ones)."""
     paper = published(chapter)
     lines = [
         f"chapter {chapter!r} at scale {ours['scale']!r} ({ours.get('updated', '?')})",
@@ -243,13 +249,23 @@ def run_and_report(
 
     start = time.perf_counter()
     status = 0
-    folder = output or default_output(chapter, scale)
+    folder = Path(output or default_output(chapter, scale))
+    outcome: dict[str, Any] = {"status": "ok", "cell": None, "error": None}
+    (folder / RUN_STATUS).unlink(missing_ok=True)
     try:
         run(chapter, scale, device, seed, folder, parameters)
     except papermill.PapermillExecutionError as err:
         print(f"the chapter failed in cell {err.exec_count}: {err.ename}: {err.evalue}")
+        outcome = {
+            "status": "failed",
+            "cell": err.exec_count,
+            "error": f"{err.ename}: {err.evalue}",
+        }
         status = 1
-    print(f"\nran {chapter} at scale {scale} in {time.perf_counter() - start:.0f} s\n")
+    seconds = time.perf_counter() - start
+    text = json.dumps({**outcome, "seconds": round(seconds, 1)}, indent=1)
+    atomic_write(folder / RUN_STATUS, lambda fh: fh.write(text.encode()))
+    print(f"\nran {chapter} at scale {scale} in {seconds:.0f} s\n")
     try:
         print(report(chapter, folder))
     except FileNotFoundError as err:

@@ -24,13 +24,12 @@ The verdicts are decided by :func:`utils.verdicts.decide`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -241,7 +240,7 @@ class Results:
         record = {
             "verdict": verdict,
             "rule": rule.describe(len(summary.effects)),
-            "rule_spec": dataclasses.asdict(rule),
+            "rule_spec": asdict(rule),
             "n": len(summary.effects),
             "effects": summary.effects,
             "mean": summary.mean,

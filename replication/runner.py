@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,25 @@ def notebook_for(chapter: str) -> Path:
     return known[chapter]
 
 
+def parameter_names(chapter: str) -> list[str]:
+    """The variables a chapter's ``parameters`` cell defines (what ``-p`` can set)."""
+    import papermill
+
+    return list(papermill.inspect_notebook(str(notebook_for(chapter))))
+
+
+def check_parameters(chapter: str, names: Iterable[str]) -> None:
+    """A clear error for a ``-p NAME`` that the chapter's parameters cell does not define
+    (papermill would inject it silently, and the chapter would never read it)."""
+    known = parameter_names(chapter)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"{chapter} has no parameter {', '.join(map(repr, unknown))}: its parameters cell "
+            f"defines {', '.join(known)}"
+        )
+
+
 def default_output(chapter: str, scale: str) -> Path:
     """Where a run's executed notebook and JSON go unless told otherwise."""
     return ROOT / "replication" / "runs" / f"{chapter}-{scale}"
@@ -65,6 +85,7 @@ def run(
 
     notebook = notebook_for(chapter)
     check_scale(scale)
+    check_parameters(chapter, parameters or {})
     if device not in DEVICES:
         raise ValueError(f"unknown device {device!r}: choose one of {', '.join(DEVICES)}")
     resolve_device(device)  # fails now, not inside the kernel, if CUDA is missing

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from replication.runner import ROOT, RUN_STATUS, format_report, notebook_for
+from replication.runner import ROOT, RUN_STATUS, check_parameters, format_report
 from utils.cache import atomic_write
 from utils.results import published, verdict_counts
 from utils.runtime import check_scale
@@ -125,8 +125,8 @@ def grid(
     parameters: dict[str, list[Any]] | None = None,
 ) -> list[Job]:
     """Every (seed x parameter values) combination, as jobs."""
-    notebook_for(chapter)
     check_scale(scale)
+    check_parameters(chapter, parameters or {})
     names = list(parameters or {})
     combos = itertools.product(*[(parameters or {})[n] for n in names])
     return [

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from replication.__main__ import main, parse_param
-from replication.runner import chapters, notebook_for, report
+from replication.runner import chapters, check_parameters, notebook_for, report
 from utils.results import published
 
 
@@ -16,7 +16,8 @@ def test_chapters_follow_the_naming_contract():
         tags = [c.get("metadata", {}).get("tags", []) for c in notebook["cells"]]
         assert any("parameters" in t for t in tags), f"{path.name} has no parameters cell"
         code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
-        assert sum(src.count("results.claim(") for src in code) >= 3, f"{path.name}: claims"
+        assert sum(src.count("claim(") for src in code) >= 3, f"{path.name}: claims"
+        assert "results.finish()" in code[-1], f"{path.name} does not end with its verdicts"
         assert "Results(" in "".join(code), f"{path.name} records no results"
         outputs = [c.get("outputs") for c in notebook["cells"] if c["cell_type"] == "code"]
         assert not any(outputs), f"{path.name} is stored with outputs"
@@ -32,6 +33,10 @@ def test_unknown_chapter_and_scale_are_clear_errors(capsys):
     with pytest.raises(ValueError, match="NAME=VALUE"):
         parse_param("no-equals-sign")
     assert parse_param("EPOCHS=3") == ("EPOCHS", 3)
+    with pytest.raises(ValueError, match="toolkit has no parameter 'MODLE'.*MODEL, DATA"):
+        check_parameters("toolkit", ["MODEL", "MODLE"])
+    assert main(["run", "toolkit", "--scale", "ci", "-p", "MODLE=x"]) == 2
+    assert "no parameter 'MODLE'" in capsys.readouterr().err
     assert parse_param("MODEL=bert-base-cased") == ("MODEL", "bert-base-cased")
 
 

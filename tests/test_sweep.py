@@ -41,15 +41,15 @@ def test_seeds_and_grid_parameters_parse():
 
 
 def test_grid_is_every_seed_times_every_value():
-    jobs = grid(
-        "toolkit", "ci", "cpu", [0, 1], {"MODEL": ["minilm", "/models/bert"], "EPOCHS": [5]}
-    )
+    jobs = grid("toolkit", "ci", "cpu", [0, 1], {"MODEL": ["minilm", "/models/bert"], "DATA": [""]})
     assert len(jobs) == 4
-    assert jobs[0].name == "seed=0,MODEL=minilm,EPOCHS=5"
-    assert jobs[3].name == "seed=1,MODEL=bert,EPOCHS=5"
-    assert jobs[3].command(Path("out"))[-4:] == ["-p", "MODEL=/models/bert", "-p", "EPOCHS=5"]
+    assert jobs[0].name == "seed=0,MODEL=minilm,DATA="
+    assert jobs[3].name == "seed=1,MODEL=bert,DATA="
+    assert jobs[3].command(Path("out"))[-4:] == ["-p", "MODEL=/models/bert", "-p", "DATA="]
     with pytest.raises(ValueError, match="unknown chapter"):
         grid("nope", "ci", "cpu", [0])
+    with pytest.raises(ValueError, match="no parameter 'EPOCHS'"):
+        grid("toolkit", "ci", "cpu", [0], {"EPOCHS": [5]})
 
 
 def _run(effects, control=None, rule=None, verdict="reproduced"):

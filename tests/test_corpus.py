@@ -511,3 +511,44 @@ def test_cli():
     assert len(c) == 5 and c == generate("agreement", 5, 2, mode="train")
     bad = run("--task", "reviews", "--n", "5", "--param", "p_aligned=2")
     assert bad.returncode == 2 and "p_aligned" in bad.stderr
+
+
+def _conllu(*rows: str) -> str:
+    """CoNLL-U text of one sentence from ``ID FORM HEAD`` triples."""
+    lines = []
+    for row in rows:
+        tok, form, head = row.split()
+        lines.append("\t".join([tok, form, form, "X", "_", "_", head, "dep", "_", "_"]))
+    return "\n".join(lines) + "\n\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_conllu("1 Dogs 5"), r"line 1: HEAD '5' points outside the sentence of 1 words"),
+        (_conllu("1 Dogs 2", "2 bark 1"), r"line 1: the heads of words 1, 2 form a cycle"),
+        (_conllu("1 Dogs 2", "2 bark 0", "3 loudly 3"), r"line 3: .*words 3 form a cycle"),
+        (_conllu("1 Dogs 2", "3 bark 0"), r"line 2: word ID '3' where 2 was expected"),
+        (_conllu("1 Dogs x"), r"HEAD 'x' points outside"),
+        ("# only a comment\n\n", "no sentence"),
+        ("1\tDogs\n\n", r"line 1: expected 10 tab-separated columns, got 2"),
+    ],
+)
+def test_bad_conllu_is_named_by_file_and_line(tmp_path, text, message):
+    path = tmp_path / "bad.conllu"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as error:
+        read_conllu(path)
+    assert str(path) in str(error.value)
+
+
+def test_real_treebank_lines_are_read():
+    # a multiword token (1-2) and an empty node (2.1) are skipped; "_" heads need no tree
+    text = (
+        "1-2\tdel\t_\t_\t_\t_\t_\t_\t_\t_\n"
+        + _conllu("1 de 2", "2 el 0").rstrip("\n")
+        + "\n2.1\tx\tx\tX\t_\t_\t_\t_\t_\t_\n\n"
+        + "1\tno\tno\tX\t_\t_\t_\t_\t_\t_\n\n"
+    )
+    corpus = read_conllu(text)
+    assert corpus.words() == [["de", "el"], ["no"]]

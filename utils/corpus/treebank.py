@@ -287,12 +287,42 @@ def to_conllu(corpus: Corpus | Iterable[Sentence]) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-def _parse_block(lines: list[tuple[int, str]]) -> tuple[list[str], dict, dict]:
+def _check_tree(heads: list[str], lines: list[int], where: str) -> None:
+    """Every HEAD is ``_`` or a word of the sentence (0: the root), and following heads from
+    any word reaches the root: a clear error naming the file and line otherwise."""
+    if all(h == "_" for h in heads):
+        return
+    n = len(heads)
+    parent = []
+    for head, lineno in zip(heads, lines):
+        if not head.isdigit() or int(head) > n:
+            raise ValueError(
+                f"{where}, line {lineno}: HEAD {head!r} points outside the sentence of {n} "
+                "words (it must be 0 for the root or the ID of a word of the sentence)"
+            )
+        parent.append(int(head))
+    for start in range(1, n + 1):
+        seen, node = [], start
+        while node != 0:
+            if node in seen:
+                cycle = seen[seen.index(node) :]
+                raise ValueError(
+                    f"{where}, line {lines[start - 1]}: the heads of words "
+                    f"{', '.join(map(str, cycle))} form a cycle (no path to the root)"
+                )
+            seen.append(node)
+            node = parent[node - 1]
+
+
+def _parse_block(
+    lines: list[tuple[int, str]], where: str = "CoNLL-U"
+) -> tuple[list[str], dict, dict]:
     meta: dict[str, str] = {}
     forms: list[str] = []
     rows: list[list[str]] = []
     misc_rows: list[dict[str, str]] = []
     feat_rows: list[dict[str, str]] = []
+    token_lines: list[int] = []
     for lineno, line in lines:
         if line.startswith("#"):
             body = line[1:].strip()
@@ -304,11 +334,17 @@ def _parse_block(lines: list[tuple[int, str]]) -> tuple[list[str], dict, dict]:
         cols = line.split("\t")
         if len(cols) != 10:
             raise ValueError(
-                f"CoNLL-U line {lineno}: expected 10 tab-separated columns, got {len(cols)}"
+                f"{where}, line {lineno}: expected 10 tab-separated columns, got {len(cols)}"
             )
         tok_id = cols[0]
         if "-" in tok_id or "." in tok_id:
             continue  # multiword-token range or empty node
+        if tok_id != str(len(forms) + 1):
+            raise ValueError(
+                f"{where}, line {lineno}: word ID {tok_id!r} where {len(forms) + 1} was expected "
+                "(IDs count 1, 2, 3, ... within each sentence)"
+            )
+        token_lines.append(lineno)
         forms.append(cols[1])
         rows.append(cols[2:9])
         feats: dict[str, str] = {}
@@ -323,6 +359,7 @@ def _parse_block(lines: list[tuple[int, str]]) -> tuple[list[str], dict, dict]:
                 k, sep, v = item.partition("=")
                 misc[k.lower()] = v if sep else "Yes"
         misc_rows.append(misc)
+    _check_tree([r[4] for r in rows], token_lines, where)
     return forms, meta, {"rows": rows, "feats": feat_rows, "misc": misc_rows}
 
 
@@ -348,15 +385,17 @@ def read_conllu(source: str | os.PathLike) -> Corpus:
     FileNotFoundError
         If ``source`` looks like a path and no such file exists.
     ValueError
-        If a token line does not have 10 columns.
+        Naming the file and line: a token line without 10 columns, word IDs that do not
+        count 1, 2, 3, ..., a HEAD outside its sentence, heads that form a cycle; or a source
+        without a single sentence.
     """
     if isinstance(source, str) and ("\n" in source or "\t" in source):
-        text = source
+        text, where = source, "CoNLL-U text"
     else:
         path = Path(source)
         if not path.is_file():
             raise FileNotFoundError(f"read_conllu: no CoNLL-U file at {str(path)!r}")
-        text = path.read_text(encoding="utf-8")
+        text, where = path.read_text(encoding="utf-8"), str(path)
     blocks: list[list[tuple[int, str]]] = []
     current: list[tuple[int, str]] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -370,8 +409,10 @@ def read_conllu(source: str | os.PathLike) -> Corpus:
     if current:
         blocks.append(current)
 
-    parsed = [_parse_block(b) for b in blocks]
+    parsed = [_parse_block(b, where) for b in blocks]
     parsed = [p for p in parsed if p[0]]
+    if not parsed:
+        raise ValueError(f"{where}: no sentence (no token lines) in this CoNLL-U source")
     feat_names: dict[str, None] = dict.fromkeys(STANDARD_FEATURES)
     misc_names: dict[str, None] = {}
     has_deps = False

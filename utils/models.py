@@ -118,6 +118,12 @@ def load_encoder(
         raise ModelUnavailableError(
             f"model {name!r} has no fast tokenizer, needed for word alignment"
         )
+    if _byte_level_without_prefix_space(tokenizer):
+        # byte-level BPE (RoBERTa, GPT-2) marks a word's start with its leading space; given
+        # pre-split words it must add that space, or every word is encoded as a word middle
+        tokenizer = AutoTokenizer.from_pretrained(
+            source, local_files_only=local_only, use_fast=True, add_prefix_space=True
+        )
     if random_weights:
         config = AutoConfig.from_pretrained(source, local_files_only=local_only)
         with torch.random.fork_rng(devices=[]):
@@ -126,6 +132,35 @@ def load_encoder(
     else:
         model = AutoModel.from_pretrained(source, local_files_only=local_only)
     return model.eval().to(resolve_device(device)), tokenizer
+
+
+def _backend_state(tokenizer) -> dict:
+    import json
+
+    return json.loads(tokenizer.backend_tokenizer.to_str())
+
+
+def tokenizer_family(tokenizer) -> str:
+    """The sub-word model of a fast tokenizer: ``"WordPiece"`` (BERT), ``"BPE"`` (RoBERTa,
+    GPT-2: byte-level) or ``"Unigram"`` (SentencePiece: XLM-R, XLNet)."""
+    return type(tokenizer.backend_tokenizer.model).__name__
+
+
+def _byte_level_without_prefix_space(tokenizer) -> bool:
+    """Whether a fast tokenizer pre-tokenises byte-level (RoBERTa, GPT-2) without adding
+    the space that marks the start of a word."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "ByteLevel" and not node.get("add_prefix_space", False):
+                yield node
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    return any(True for _ in walk(_backend_state(tokenizer).get("pre_tokenizer")))
 
 
 def load_spacy(name: str = "en_core_web_sm"):

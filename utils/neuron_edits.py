@@ -28,6 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from utils.masks import encoder_layers, run_layers
+from utils.models import tokenizer_family
 
 ABLATION, TRANSLATION = "ablation", "translation"
 
@@ -251,17 +252,22 @@ def train_word_decoder(
 
 
 def _words(tokenizer, batch: TokenBatch, ids: torch.Tensor) -> list[list[str]]:
-    """Join the predicted sub-token ``ids`` ``(B, T)`` of each word (WordPiece ``##`` removed)."""
+    """Join the predicted sub-token ``ids`` ``(B, T)`` of each word into its text: WordPiece
+    continuation marks (``##``) removed, byte-level BPE and SentencePiece pieces decoded
+    with their word-start marks (``Ġ``, ``▁``) dropped."""
     pieces = tokenizer.convert_ids_to_tokens(ids.flatten().tolist())
+    wordpiece = tokenizer_family(tokenizer) == "WordPiece"
     width = ids.shape[1]
     words = []
     for b, sentence in enumerate(batch.sentences):
-        joined = [""] * len(sentence)
+        parts: list[list[str]] = [[] for _ in sentence]
         for t, w in enumerate(batch.word_index[b].tolist()):
             if w >= 0:
-                piece = pieces[b * width + t]
-                joined[w] += piece[2:] if piece.startswith("##") else piece
-        words.append(joined)
+                parts[w].append(pieces[b * width + t])
+        if wordpiece:
+            words.append(["".join(p.removeprefix("##") for p in word) for word in parts])
+        else:
+            words.append([tokenizer.convert_tokens_to_string(word).strip() for word in parts])
     return words
 
 

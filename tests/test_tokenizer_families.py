@@ -1,0 +1,80 @@
+"""The model loader, the word alignment of activations and the word decoding of neuron edits
+on tiny real-format models of every tokenizer family (built offline by tests/tiny_models.py)."""
+
+import pytest
+import torch
+
+from tests.naive import word_activations_one_by_one
+from tests.tiny_models import FAMILIES, build_tiny_model
+from utils.activations import extract_activations
+from utils.models import load_encoder, tokenizer_family
+from utils.neuron_edits import _words, tokenize_words
+
+# a word split into several pieces (barking), one the vocabulary lacks (xyzzy, Ωmega)
+SENTENCES = [["the", "dogs", "barking", "loudly"], ["xyzzy", "cat", "Ωmega"], ["a"]]
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def tiny(request, tmp_path_factory):
+    folder = build_tiny_model(request.param, tmp_path_factory.mktemp(request.param))
+    model, tokenizer = load_encoder(folder)
+    return request.param, model, tokenizer
+
+
+def test_every_family_loads_from_a_saved_folder(tiny, tmp_path):
+    family, model, tokenizer = tiny
+    assert (
+        tokenizer_family(tokenizer)
+        == {"wordpiece": "WordPiece", "bpe": "BPE", "sentencepiece": "Unigram"}[family]
+    )
+    assert model.config.num_hidden_layers == 2 and not model.training
+    # a folder saved with a masked-LM head loads as its encoder
+    with_head, _ = load_encoder(build_tiny_model(family, tmp_path / "mlm", mlm_head=True))
+    assert type(with_head).__name__ == type(model).__name__
+
+
+def test_byte_level_bpe_marks_every_word_start(tiny):
+    family, _, tokenizer = tiny
+    encoded = tokenizer(SENTENCES[0], is_split_into_words=True)
+    pieces = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
+    starts = [
+        p
+        for p, w, prev in zip(pieces[1:], encoded.word_ids()[1:], encoded.word_ids())
+        if w is not None and w != prev
+    ]
+    assert len(starts) == len(SENTENCES[0])
+    if family == "bpe":
+        assert all(p.startswith("Ġ") for p in starts), pieces
+    if family == "sentencepiece":
+        assert all(p.startswith("▁") for p in starts), pieces
+
+
+def test_word_alignment_matches_one_sentence_at_a_time(tiny):
+    _, model, tokenizer = tiny
+    split = [len(tokenizer(w, add_special_tokens=False)["input_ids"]) for w in SENTENCES[0]]
+    assert max(split) > 1, "a word of the test is split into several pieces"
+    for aggregation in ("first", "last", "mean"):
+        got = extract_activations(
+            model, tokenizer, SENTENCES, aggregation=aggregation, batch_size=2, progress=False
+        )
+        want = word_activations_one_by_one(model, tokenizer, SENTENCES, aggregation)
+        assert got.values.shape == (8, 3, 32)
+        torch.testing.assert_close(got.values, want, atol=1e-5, rtol=1e-5)
+
+
+def test_a_sentence_over_the_models_limit_is_a_clear_error(tiny):
+    _, model, tokenizer = tiny
+    long = ["the", "dogs", "barking", "loudly"] * 20
+    with pytest.raises(ValueError, match="sentence 1 has .* sub-tokens, more than the model's"):
+        extract_activations(model, tokenizer, [["a"], long], progress=False)
+
+
+def test_edited_words_are_decoded_in_every_family(tiny):
+    family, _, tokenizer = tiny
+    batch = tokenize_words(tokenizer, SENTENCES)
+    # decoding the input's own pieces gives the words back (lower-cased by this WordPiece
+    # tokenizer; unknown characters become the unknown token)
+    words = _words(tokenizer, batch, batch.input_ids.cpu())
+    assert words[0] == SENTENCES[0]
+    assert words[2] == ["a"]
+    assert words[1][1] == "cat"

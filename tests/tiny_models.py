@@ -1,0 +1,144 @@
+"""Tiny Hugging Face models in the real on-disk format, one per tokenizer family the papers
+use, built offline on the spot: WordPiece (BERT, M-BERT), byte-level BPE (RoBERTa, GPT-2
+style) and SentencePiece unigram (XLM-R, XLNet). Random weights, two layers, a vocabulary of
+a few hundred entries, ``save_pretrained`` folders that :func:`utils.models.load_encoder`
+reads like a hub download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+FAMILIES = ("wordpiece", "bpe", "sentencepiece")
+WORDS = (
+    "the dogs bark loudly at night while a cat sleeps on the warm mat near our houses and "
+    "children run jump laugh happily every morning before the long school day begins"
+).split()
+SPECIALS = {
+    "wordpiece": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+    "bpe": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+    "sentencepiece": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+}
+
+
+def _texts() -> list[str]:
+    return [" ".join(WORDS[i:] + WORDS[:i]) for i in range(len(WORDS))] * 4
+
+
+def _tokenizer(family: str):
+    import transformers
+    from tokenizers import (
+        SentencePieceUnigramTokenizer,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
+
+    specials = SPECIALS[family]
+    if family == "wordpiece":
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        tok.train_from_iterator(
+            _texts(), trainers.WordPieceTrainer(vocab_size=150, special_tokens=specials)
+        )
+        cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B [SEP]",
+            special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+        )
+        return transformers.BertTokenizerFast(
+            tokenizer_object=tok,
+            unk_token="[UNK]",
+            pad_token="[PAD]",
+            cls_token="[CLS]",
+            sep_token="[SEP]",
+            mask_token="[MASK]",
+        )
+    names = dict(
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+    )
+    if family == "bpe":
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        tok.train_from_iterator(
+            _texts(),
+            trainers.BpeTrainer(
+                vocab_size=300,
+                special_tokens=specials,
+                initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            ),
+        )
+        tok.post_processor = processors.RobertaProcessing(
+            ("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>"))
+        )
+        return transformers.RobertaTokenizerFast(tokenizer_object=tok, **names)
+    sp = SentencePieceUnigramTokenizer()
+    sp.train_from_iterator(_texts(), vocab_size=120, special_tokens=specials, unk_token="<unk>")
+    tok = sp._tokenizer
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>",
+        pair="<s> $A </s> </s> $B </s>",
+        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
+    )
+    return transformers.XLMRobertaTokenizerFast(tokenizer_object=tok, **names)
+
+
+def build_tiny_model(
+    family: str, folder: Path, *, mlm_head: bool = False, max_positions: int = 40, seed: int = 0
+) -> Path:
+    """Save a tiny random-weight model of ``family`` (and its tokenizer) into ``folder``."""
+    import transformers
+
+    tokenizer = _tokenizer(family)
+    sizes = dict(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    if family == "wordpiece":
+        config = transformers.BertConfig(max_position_embeddings=max_positions, **sizes)
+        kind = transformers.BertForMaskedLM if mlm_head else transformers.BertModel
+    else:
+        # RoBERTa-style position ids start after the padding index: two extra positions
+        config_type = (
+            transformers.RobertaConfig if family == "bpe" else transformers.XLMRobertaConfig
+        )
+        config = config_type(
+            max_position_embeddings=max_positions + 2,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=0,
+            eos_token_id=2,
+            **sizes,
+        )
+        kind = (
+            (
+                transformers.RobertaForMaskedLM
+                if family == "bpe"
+                else transformers.XLMRobertaForMaskedLM
+            )
+            if mlm_head
+            else (transformers.RobertaModel if family == "bpe" else transformers.XLMRobertaModel)
+        )
+    torch.manual_seed(seed)
+    model = kind(config).eval()
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

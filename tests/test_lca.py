@@ -75,6 +75,9 @@ def test_zero_out_accuracy_matches_a_loop():
     for k in range(4):
         want = probe.accuracy(x * subsets[k], y)[1]
         assert abs(float(got[k]) - float(want)) < 1e-6
+    # in chunks of a few words (no (K, N, C) block is ever whole): the same accuracies
+    chunked = zero_out_accuracy(probe, x, y, subsets, index=1, max_elements=4 * 3 * 7)
+    torch.testing.assert_close(chunked, got)
 
 
 @pytest.mark.parametrize("retrain", [True, False])

@@ -57,12 +57,20 @@ class ProbeSettings:
 
 
 def zero_out_accuracy(
-    probe: LinearProbe, x: torch.Tensor, y: torch.Tensor, subsets: torch.Tensor, index: int = 0
+    probe: LinearProbe,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    subsets: torch.Tensor,
+    index: int = 0,
+    *,
+    max_elements: int = 1 << 24,
 ) -> torch.Tensor:
     """Accuracy of trained probe ``index`` when only each neuron subset is left on.
 
     ``subsets`` ``(K, D)`` boolean; every other activation is set to zero and the probe is
-    not retrained (``ABLATEBOTTOMNEURONS`` / ``ABLATETOPNEURONS``, Table 2).
+    not retrained (``ABLATEBOTTOMNEURONS`` / ``ABLATETOPNEURONS``, Table 2). Zeroing inputs
+    is zeroing the probe's rows, so each subset is one masked weight ``(D, C)``; the words go
+    through in chunks, so that no ``(K, N, C)`` block over ``max_elements`` is held.
 
     Returns
     -------
@@ -72,9 +80,15 @@ def zero_out_accuracy(
     if subsets.ndim != 2 or subsets.shape[1] != x.shape[1] or subsets.dtype != torch.bool:
         raise ValueError(f"subsets must be (K, {x.shape[1]}) boolean, got {tuple(subsets.shape)}")
     weight = probe.weight[index]
-    x, y, keep = x.to(weight), y.to(weight.device), subsets.to(weight)
-    logits = torch.einsum("nd,kd,dc->knc", x, keep, weight) + probe.bias[index]
-    return (logits.argmax(-1) == y).float().mean(-1).cpu()
+    masked = subsets.to(weight)[:, :, None] * weight  # (K, D, C)
+    x, y = x.to(weight), y.to(weight.device)
+    chunk = max(1, max_elements // (len(subsets) * weight.shape[1]))
+    correct = torch.zeros(len(subsets), device=weight.device)
+    for start in range(0, len(x), chunk):
+        logits = torch.einsum("nd,kdc->knc", x[start : start + chunk], masked)
+        hits = (logits + probe.bias[index]).argmax(-1) == y[start : start + chunk]
+        correct += hits.sum(-1)
+    return (correct / len(x)).cpu()
 
 
 def retrained_accuracy(

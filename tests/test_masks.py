@@ -104,7 +104,7 @@ def test_masked_linear_rejects_unknown_kind():
 @pytest.mark.parametrize("start", [0, 3, 5])
 def test_cached_bottom_then_top_equals_full_forward(minilm, start):
     model, tokenizer = minilm
-    bottom = encode_bottom(model, tokenizer, SENTENCES, start, progress=False)
+    bottom = encode_bottom(model, tokenizer, SENTENCES, start, batch_size=2, progress=False)
     enc = tokenizer(
         [list(s) for s in SENTENCES], is_split_into_words=True, padding=True, return_tensors="pt"
     )
@@ -120,8 +120,9 @@ def test_cached_bottom_is_stored_and_reloaded(minilm):
     model, tokenizer = minilm
     first = cached_bottom(model, tokenizer, SENTENCES, 4, progress=False)
     again = cached_bottom(model, tokenizer, SENTENCES, 4, progress=False)
-    assert torch.equal(first.hidden, again.hidden)
-    assert torch.equal(first.attention_mask, again.attention_mask)
+    assert torch.equal(first.tokens, again.tokens)
+    assert torch.equal(first.offsets, again.offsets)
+    assert first.tokens.shape == (int(first.offsets[-1]), 384), "stored unpadded"
 
 
 @pytest.mark.parametrize("kind", ["weights", "hidden"])
@@ -130,7 +131,7 @@ def test_masked_top_equals_naive_masked_model(minilm, kind):
     start = 4
     layers = encoder_layers(model)[start:]
     masks = random_masks(layers, kind)
-    bottom = encode_bottom(model, tokenizer, SENTENCES, start, progress=False)
+    bottom = encode_bottom(model, tokenizer, SENTENCES, start, batch_size=2, progress=False)
     hidden, attention = bottom.batch(range(len(SENTENCES)))
     for factor in (0, 1):
         with torch.no_grad(), apply_masks(layers, masks, factor):

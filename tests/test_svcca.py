@@ -58,6 +58,11 @@ def test_batched_equals_one_pair_at_a_time():
         assert float(batched[i]) == pytest.approx(numpy_svcca(x, y).mean(), abs=1e-4)
     # broadcasting: every view of a against the first view of b
     torch.testing.assert_close(svcca(a, b[0]), torch.stack([svcca(x, b[0]) for x in a]))
+    # every view of a against every view of b, pair by pair (no broadcast copy of the tokens)
+    table = svcca(a[:, None], b[None])
+    assert table.shape == (4, 4)
+    torch.testing.assert_close(table[2, 1], svcca(a[2], b[1]))
+    torch.testing.assert_close(table.diagonal(), batched)
 
 
 def test_invariant_to_invertible_linear_maps():

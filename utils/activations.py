@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from utils.cache import cached, content_key, module_fingerprint
+from utils.tokens import encode_words, model_max_length
 
 AGGREGATIONS = ("first", "last", "mean")
 
@@ -76,32 +77,6 @@ class WordActivations:
     def sentence(self, index: int) -> torch.Tensor:
         """``(n_words_in_sentence, n_layers, hidden)`` for one sentence."""
         return self.values[self.offsets[index] : self.offsets[index + 1]]
-
-
-def _tokenize(tokenizer, sentences: Sequence[Sequence[str]], max_length: int):
-    """Sub-token ids and their word index (``-1`` for special tokens) for each sentence."""
-    if len(sentences) == 0:
-        raise ValueError("no sentences given")
-    for i, words in enumerate(sentences):
-        if len(words) == 0:
-            raise ValueError(f"sentence {i} is empty")
-        if isinstance(words, str) or not all(isinstance(w, str) and w for w in words):
-            raise ValueError(f"sentence {i} must be a list of non-empty word strings: {words!r}")
-    encoded = tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=False)
-    ids, word_ids = [], []
-    for i, words in enumerate(sentences):
-        wid = [-1 if w is None else w for w in encoded.word_ids(i)]
-        if len(wid) > max_length:
-            raise ValueError(
-                f"sentence {i} has {len(wid)} sub-tokens, more than the model's {max_length}"
-            )
-        missing = set(range(len(words))) - set(wid)
-        if missing:
-            bad = [words[j] for j in sorted(missing)]
-            raise ValueError(f"sentence {i}: the tokenizer gives no sub-token for words {bad!r}")
-        ids.append(encoded["input_ids"][i])
-        word_ids.append(wid)
-    return ids, word_ids
 
 
 def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
@@ -181,8 +156,7 @@ def extract_activations(
     if batch_size < 1 or max_tokens < 1:
         raise ValueError("batch_size and max_tokens must be positive")
     device = next(model.parameters()).device
-    max_length = getattr(model.config, "max_position_embeddings", None) or 512
-    ids, word_ids = _tokenize(tokenizer, sentences, max_length)
+    encoded = encode_words(tokenizer, sentences, model_max_length(model))
 
     counts = torch.tensor([len(s) for s in sentences])
     offsets = torch.zeros(len(sentences) + 1, dtype=torch.long)
@@ -194,19 +168,12 @@ def extract_activations(
     values = torch.empty(int(offsets[-1]), len(layers), model.config.hidden_size)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    batches = _batches([len(x) for x in ids], batch_size, max_tokens)
+    batches = _batches(encoded.lengths(), batch_size, max_tokens)
     for batch in tqdm(batches, desc="activations", disable=not progress, leave=False):
-        width = max(len(ids[i]) for i in batch)
-        input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        input_ids, mask, word_index = encoded.padded(batch, pad_id)
         # row of the output tensor each sub-token belongs to (-1: special token or padding)
-        rows = torch.full((len(batch), width), -1, dtype=torch.long)
-        for b, i in enumerate(batch):
-            n = len(ids[i])
-            input_ids[b, :n] = torch.tensor(ids[i])
-            mask[b, :n] = 1
-            wid = torch.tensor(word_ids[i])
-            rows[b, :n] = torch.where(wid >= 0, wid + offsets[i], -1)
+        first_row = offsets[torch.tensor(batch)][:, None]
+        rows = torch.where(word_index >= 0, word_index + first_row, -1)
         out = model(
             input_ids=input_ids.to(device),
             attention_mask=mask.to(device),

@@ -33,6 +33,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from utils.cache import cached, content_key, module_fingerprint
+from utils.tokens import encode_words, model_max_length
 
 #: The linear maps of a BERT layer that are masked (those of Zhao et al. 2020's code).
 LINEARS = (
@@ -301,33 +302,38 @@ def encoder_layers(model: nn.Module) -> nn.ModuleList:
 
 @dataclass
 class BottomStates:
-    """The output of the frozen bottom layers for a set of sentences.
+    """The output of the frozen bottom layers for a set of sentences, stored unpadded.
 
     Attributes
     ----------
-    hidden
-        ``(N, T, H)`` float32 on the CPU, zero-padded to the longest sentence.
-    attention_mask
-        ``(N, T)`` int64: 1 on real sub-tokens (including [CLS] and [SEP]), 0 on padding.
+    tokens
+        ``(total sub-tokens, H)`` float32 on the CPU: every sentence's sub-tokens (including
+        [CLS] and [SEP]) one after the other, so that memory grows with the tokens only.
+    offsets
+        ``(N + 1,)`` int64: sentence ``i`` owns rows ``offsets[i]:offsets[i + 1]``.
     start
-        Index of the first layer that was *not* run (``hidden = hidden_states[start]``).
+        Index of the first layer that was *not* run (``tokens`` hold ``hidden_states[start]``).
     """
 
-    hidden: torch.Tensor
-    attention_mask: torch.Tensor
+    tokens: torch.Tensor
+    offsets: torch.Tensor
     start: int
 
     def __len__(self) -> int:
-        return self.hidden.shape[0]
+        return len(self.offsets) - 1
 
     def batch(
         self, index: torch.Tensor | Sequence[int], device: str | torch.device = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Rows ``index``, trimmed to their longest sentence and moved to ``device``."""
+        """``(B, T, H)`` states of sentences ``index``, zero-padded to the longest of them,
+        and their ``(B, T)`` attention mask, on ``device``."""
         index = torch.as_tensor(index, dtype=torch.long)
-        mask = self.attention_mask[index]
-        width = int(mask.sum(1).max())
-        return self.hidden[index, :width].to(device), mask[:, :width].to(device)
+        first, lengths = self.offsets[index], self.offsets[index + 1] - self.offsets[index]
+        positions = torch.arange(int(lengths.max()))
+        mask = (positions[None, :] < lengths[:, None]).long()
+        rows = (first[:, None] + positions[None, :]).clamp_max(len(self.tokens) - 1)
+        hidden = self.tokens[rows] * mask[..., None]
+        return hidden.to(device), mask.to(device)
 
 
 @torch.inference_mode()
@@ -341,33 +347,36 @@ def encode_bottom(
     progress: bool = True,
 ) -> BottomStates:
     """Run the embeddings and layers ``0 .. start - 1`` of ``model`` once over pre-tokenised
-    ``sentences`` and return their output (``hidden_states[start]``)."""
+    ``sentences`` and return their output (``hidden_states[start]``).
+
+    Sentences go through in batches of similar length, each padded to its own longest; a
+    sentence longer than the model's limit is an error (:func:`utils.tokens.encode_words`).
+    """
     n_layers = len(encoder_layers(model))
     if not 0 <= start <= n_layers:
         raise ValueError(f"start must be in 0..{n_layers}, got {start}")
-    if len(sentences) == 0:
-        raise ValueError("no sentences given")
     device = next(model.parameters()).device
-    encoded = tokenizer(
-        [list(s) for s in sentences],
-        is_split_into_words=True,
-        padding=True,
-        return_tensors="pt",
-    )
-    ids, mask = encoded["input_ids"], encoded["attention_mask"]
-    hidden = torch.zeros(len(ids), ids.shape[1], model.config.hidden_size)
+    encoded = encode_words(tokenizer, sentences, model_max_length(model))
+    lengths = torch.tensor(encoded.lengths())
+    offsets = torch.zeros(len(lengths) + 1, dtype=torch.long)
+    offsets[1:] = lengths.cumsum(0)
+    tokens = torch.zeros(int(offsets[-1]), model.config.hidden_size)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    order = torch.argsort(lengths, descending=True, stable=True).tolist()
     for first in tqdm(
-        range(0, len(ids), batch_size), desc="bottom layers", disable=not progress, leave=False
+        range(0, len(order), batch_size), desc="bottom layers", disable=not progress, leave=False
     ):
-        rows = slice(first, first + batch_size)
-        width = int(mask[rows].sum(1).max())
+        rows = order[first : first + batch_size]
+        input_ids, mask, _ = encoded.padded(rows, pad_id)
         out = model(
-            input_ids=ids[rows, :width].to(device),
-            attention_mask=mask[rows, :width].to(device),
+            input_ids=input_ids.to(device),
+            attention_mask=mask.to(device),
             output_hidden_states=True,
         )
-        hidden[rows, :width] = out.hidden_states[start].float().cpu()
-    return BottomStates(hidden * mask[..., None], mask, start)
+        hidden = out.hidden_states[start].float().cpu()
+        for b, i in enumerate(rows):
+            tokens[offsets[i] : offsets[i + 1]] = hidden[b, : lengths[i]]
+    return BottomStates(tokens, offsets, start)
 
 
 def cached_bottom(
@@ -389,10 +398,10 @@ def cached_bottom(
 
     def build() -> dict[str, torch.Tensor]:
         states = encode_bottom(model, tokenizer, sentences, start, progress=progress)
-        return {"hidden": states.hidden, "attention_mask": states.attention_mask}
+        return {"tokens": states.tokens, "offsets": states.offsets}
 
     stored = cached("bottom-states", config, build, description=f"{len(sentences)} sentences")
-    return BottomStates(stored["hidden"], stored["attention_mask"], start)
+    return BottomStates(stored["tokens"], stored["offsets"], start)
 
 
 def run_layers(

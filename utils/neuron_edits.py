@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from utils.masks import encoder_layers, run_layers
 from utils.models import tokenizer_family
+from utils.tokens import encode_words
 
 ABLATION, TRANSLATION = "ablation", "translation"
 
@@ -67,22 +68,18 @@ class TokenBatch:
 
 
 def tokenize_words(
-    tokenizer, sentences: Sequence[Sequence[str]], device: str | torch.device = "cpu"
+    tokenizer,
+    sentences: Sequence[Sequence[str]],
+    device: str | torch.device = "cpu",
+    max_length: int | None = None,
 ) -> TokenBatch:
-    """One padded :class:`TokenBatch` of pre-tokenised sentences."""
-    if len(sentences) == 0:
-        raise ValueError("no sentences given")
-    encoded = tokenizer(
-        [list(s) for s in sentences], is_split_into_words=True, padding=True, return_tensors="pt"
-    )
-    word_index = torch.tensor(
-        [[-1 if w is None else w for w in encoded.word_ids(i)] for i in range(len(sentences))]
-    )
+    """One padded :class:`TokenBatch` of pre-tokenised sentences (a sentence over
+    ``max_length`` sub-tokens is an error: :func:`utils.tokens.encode_words`)."""
+    encoded = encode_words(tokenizer, sentences, max_length)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    input_ids, mask, word_index = encoded.padded(range(len(encoded)), pad_id)
     return TokenBatch(
-        encoded["input_ids"].to(device),
-        encoded["attention_mask"].to(device),
-        word_index,
-        [list(s) for s in sentences],
+        input_ids.to(device), mask.to(device), word_index, [list(s) for s in sentences]
     )
 
 

@@ -120,11 +120,26 @@ def canonical_correlations(
         )
     basis_a, kept_a = singular_directions(a.double(), keep)
     basis_b, kept_b = singular_directions(b.double(), keep)
-    correlations = torch.linalg.svdvals(basis_a.transpose(-1, -2) @ basis_b).clamp(max=1.0)
+    correlations = torch.linalg.svdvals(_cross(basis_a, basis_b)).clamp(max=1.0)
     n_directions = torch.minimum(kept_a, kept_b)
     index = torch.arange(correlations.shape[-1], device=correlations.device)
     correlations = correlations * (index < n_directions[..., None])
     return CCAResult(correlations, n_directions)
+
+
+def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a^T b`` over the tokens for views ``(..., N, d_A)`` and ``(..., N, d_B)`` whose
+    leading dimensions broadcast. A broadcasting matmul would first copy both operands to the
+    whole broadcast shape (every pair's ``N`` tokens); views of different leading shapes go
+    pair by pair instead, so memory grows with the views, not with their pairs."""
+    if a.shape[:-2] == b.shape[:-2]:
+        return a.transpose(-1, -2) @ b
+    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    flat_a, flat_b = a.reshape(-1, *a.shape[-2:]), b.reshape(-1, *b.shape[-2:])
+    index_a = torch.arange(len(flat_a)).reshape(a.shape[:-2]).expand(batch).reshape(-1)
+    index_b = torch.arange(len(flat_b)).reshape(b.shape[:-2]).expand(batch).reshape(-1)
+    pairs = [flat_a[i].T @ flat_b[j] for i, j in zip(index_a.tolist(), index_b.tolist())]
+    return torch.stack(pairs).reshape(*batch, a.shape[-1], b.shape[-1])
 
 
 def svcca(a: torch.Tensor, b: torch.Tensor, keep: float | int | None = 0.99) -> torch.Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -113,6 +114,27 @@ def run(
             else:
                 os.environ[key] = value
     return output
+
+
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+)(?::[^`]*)?`")
+
+
+def missing_glue(executed: Path) -> list[str]:
+    """The ``{glue}`` keys an executed notebook's Markdown uses that no cell glued: each
+    would render as nothing in the built book."""
+    notebook = json.loads(Path(executed).read_text())
+    glued = {
+        output.get("metadata", {}).get("scrapbook", {}).get("name")
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    }
+    used = [
+        key
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "markdown"
+        for key in GLUE_ROLE.findall("".join(cell["source"]))
+    ]
+    return sorted({key for key in used if key not in glued})
 
 
 def _fmt(value: Any) -> str:
@@ -284,6 +306,13 @@ def run_and_report(
         }
         status = 1
     seconds = time.perf_counter() - start
+    executed = folder / notebook_for(chapter).name
+    if outcome["status"] == "ok" and executed.exists():
+        missing = missing_glue(executed)
+        if missing:
+            print(f"the text uses numbers no cell glued: {', '.join(missing)}")
+            outcome = {"status": "failed", "cell": None, "error": f"unglued: {missing}"}
+            status = 1
     text = json.dumps({**outcome, "seconds": round(seconds, 1)}, indent=1)
     atomic_write(folder / RUN_STATUS, lambda fh: fh.write(text.encode()))
     print(f"\nran {chapter} at scale {scale} in {seconds:.0f} s\n")

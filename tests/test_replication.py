@@ -132,3 +132,21 @@ def test_published_numbers_are_well_formed():
         assert "numbers" in data
         for key, entry in data["numbers"].items():
             assert "value" in entry and "source" in entry, key
+
+
+def test_missing_glue_names_the_numbers_the_text_uses_but_no_cell_glued(tmp_path):
+    from replication.runner import missing_glue
+
+    record = {"output_type": "display_data", "data": {}, "metadata": {"scrapbook": {"name": "acc"}}}
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "source": ["glue('acc', 0.9)"], "outputs": [record]},
+            {
+                "cell_type": "markdown",
+                "source": ["{glue:text}`acc:.1%` and {glue}`lost`, ", "{glue:text}`lost2`"],
+            },
+        ]
+    }
+    path = tmp_path / "run.ipynb"
+    path.write_text(json.dumps(notebook))
+    assert missing_glue(path) == ["lost", "lost2"]

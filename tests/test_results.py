@@ -77,7 +77,9 @@ def test_preconditions_stop_the_claims_they_guard(demo):
     assert verdict.verdict == "not tested" and "train for more epochs" in verdict.reason
     verdict = demo.claim("sparse", effects=[1.0], rule=Rule(), requires=["never_checked"])
     assert verdict.verdict == "not tested" and "never checked" in verdict.reason
+    assert not demo.precondition_ok("lm_learned") and not demo.precondition_ok("never_checked")
     assert demo.precondition("lm_learned", True, "train for more epochs")
+    assert demo.precondition_ok("lm_learned")
     assert demo.claim("fit", effects=[1.0, 1.0], rule=Rule(), requires=["lm_learned"])
 
 

@@ -223,7 +223,7 @@ class Results:
         **measured
             Any further evidence worth keeping (per-replicate details, sizes).
         """
-        failed = [name for name in requires if not self._precondition_ok(name)]
+        failed = [name for name in requires if not self.precondition_ok(name)]
         if failed:
             reasons = [self._precondition_reason(name) for name in failed]
             return self._record(
@@ -271,7 +271,8 @@ class Results:
             claim_id, {"verdict": NOT_TESTED, "reason": reason, "measured": measured}
         )
 
-    def _precondition_ok(self, name: str) -> bool:
+    def precondition_ok(self, name: str) -> bool:
+        """Whether precondition ``name`` was checked and held."""
         return bool(self.data["preconditions"].get(name, {}).get("ok", False))
 
     def _precondition_reason(self, name: str) -> str:

@@ -149,11 +149,14 @@ def _fmt(value: Any) -> str:
 
 
 def _effect(claim: dict[str, Any]) -> str:
-    """'0.12 [0.08, 0.15] n=3', or '-' for a claim without measurements."""
+    """'0.12 [0.08, 0.15] n=3 (3 on the paper's side)', or '-' without measurements."""
     if "mean" not in claim:
         return "-"
     low, high = claim["interval"]
-    return f"{claim['mean']:.3g} [{low:.3g}, {high:.3g}] n={claim['n']}"
+    text = f"{claim['mean']:.3g} [{low:.3g}, {high:.3g}] n={claim['n']}"
+    if "on_side" in claim:
+        text += f" ({claim['on_side']} on the paper's side)"
+    return text
 
 
 def report(chapter: str, folder: Path) -> str:

@@ -62,6 +62,7 @@ def test_claims_get_verdicts_from_replicates_and_controls(demo):
     assert record["effects"] == pytest.approx([0.2, 0.3, 0.25])
     assert record["n"] == 3 and record["paper"] == 0.4 and record["measured"] == {"layer": 3}
     assert record["control"]["passes"] is False
+    assert record["on_side"] == 3 and record["control"]["on_side"] == 1
     assert "3 of 3 replicates" in record["rule"]
     assert Rule(**record["rule_spec"]) == Rule()
     # re-running a cell replaces its record
@@ -85,6 +86,10 @@ def test_preconditions_stop_the_claims_they_guard(demo):
 
 def test_finish_gives_every_claim_of_the_inventory_a_verdict(demo):
     demo.claim("sparse", effects=[1.0, 2.0], rule=Rule())
+    so_far = demo.verdicts()  # the same table, nothing recorded
+    assert [c["verdict"] for c in so_far.claims] == ["not tested", "reproduced", "not tested"]
+    assert so_far.claims[0]["reason"] == "needs a GPU"
+    assert len(read_results("demo")["claims"]) == 1
     table = demo.finish()
     data = read_results("demo")
     assert [c["id"] for c in data["claims"]] == ["top_beats_random", "sparse", "fit"]

@@ -41,6 +41,12 @@ def test_rule_counts_replicates_and_checks_the_interval():
     assert Rule(interval=False).passes([0.01, 0.02, 5.0])
     assert Rule(threshold=1.0, direction="below").passes([0.5, 0.6, 0.7])
     assert not Rule(threshold=1.0, direction="below").passes([0.5, 1.2, 0.7])
+    most = Rule(share=0.5, strict=True, interval=False)
+    assert [most.needed(n) for n in (1, 2, 3, 4, 10)] == [1, 2, 2, 3, 6]
+    assert most.passes([1, 1, -1]) and not most.passes([1, -1])
+    assert "more than 50%" in most.describe()
+    with pytest.raises(ValueError, match="share"):
+        Rule(share=1.0, strict=True)
     text = Rule(threshold=0.5, share=0.8).describe(5)
     assert "at least 4 of 5 replicates" in text and "above 0.5" in text
     with pytest.raises(ValueError, match="direction"):

@@ -242,6 +242,7 @@ class Results:
             "rule": rule.describe(len(summary.effects)),
             "rule_spec": asdict(rule),
             "n": len(summary.effects),
+            "on_side": summary.on_side,
             "effects": summary.effects,
             "mean": summary.mean,
             "interval": summary.interval,
@@ -254,6 +255,7 @@ class Results:
         if control_summary is not None:
             record["control"] = {
                 "n": len(control_summary.effects),
+                "on_side": control_summary.on_side,
                 "effects": control_summary.effects,
                 "mean": control_summary.mean,
                 "interval": control_summary.interval,
@@ -281,14 +283,35 @@ class Results:
             return f"precondition {name!r} was never checked"
         return f"precondition {name!r} failed: {entry['advice']}"
 
+    def verdicts(self) -> VerdictTable:
+        """The verdicts so far, every claim of the inventory listed (one without a verdict
+        yet with its ``not_tested`` reason), without recording anything: for a chapter's
+        text before its last cell."""
+        recorded = {c["id"]: c for c in self.data["claims"]}
+        return VerdictTable(
+            [
+                recorded.get(claim_id)
+                or {
+                    "id": claim_id,
+                    "claim": entry["claim"],
+                    "verdict": NOT_TESTED,
+                    "reason": self._reason(entry),
+                }
+                for claim_id, entry in self.inventory.items()
+            ]
+        )
+
+    @staticmethod
+    def _reason(entry: dict[str, Any]) -> str:
+        return entry.get("not_tested") or "this chapter has no claim cell for it yet"
+
     def finish(self) -> VerdictTable:
         """Record every claim of the inventory that has no verdict yet as not tested (with
         the inventory's ``not_tested`` reason), and return the chapter's table of verdicts."""
         seen = {c["id"] for c in self.data["claims"]}
         for claim_id, entry in self.inventory.items():
             if claim_id not in seen:
-                reason = entry.get("not_tested") or "this chapter has no claim cell for it yet"
-                self.not_tested(claim_id, reason)
+                self.not_tested(claim_id, self._reason(entry))
         order = list(self.inventory)
         self.data["claims"].sort(key=lambda c: order.index(c["id"]))
         self.data["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -325,7 +348,11 @@ class VerdictTable:
                 evidence = c.get("reason", "")
             else:
                 low, high = c["interval"]
-                evidence = f"{c['mean']:.3g} [{low:.3g}, {high:.3g}] over {c['n']}"
+                evidence = f"{c['mean']:.3g} [{low:.3g}, {high:.3g}]"
+                if "on_side" in c:
+                    evidence += f", {c['on_side']} of {c['n']} on the paper's side"
+                else:
+                    evidence += f" over {c['n']}"
                 if c.get("control"):
                     evidence += f"; control {c['control']['mean']:.3g}"
             rows.append((c["verdict"], c["id"], evidence))

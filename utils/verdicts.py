@@ -87,6 +87,9 @@ class Rule:
         under it.
     share
         The least share of replicates that must be on the paper's side (1.0: all of them).
+    strict
+        More than ``share`` rather than at least: ``share=0.5, strict=True`` is the paper's
+        "most" (a strict majority).
     interval
         Also require the bootstrap interval of the mean to lie on the paper's side.
     level
@@ -98,12 +101,13 @@ class Rule:
     share: float = 1.0
     interval: bool = True
     level: float = 0.95
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if self.direction not in ("above", "below"):
             raise ValueError(f"Rule.direction must be 'above' or 'below', not {self.direction!r}")
-        if not 0.0 < self.share <= 1.0:
-            raise ValueError(f"Rule.share must be in (0, 1], not {self.share}")
+        if not 0.0 < self.share <= 1.0 or (self.strict and self.share == 1.0):
+            raise ValueError(f"Rule.share must be in (0, 1] (below 1 if strict), not {self.share}")
         if not 0.0 < self.level < 1.0:
             raise ValueError(f"Rule.level must be in (0, 1), not {self.level}")
 
@@ -114,6 +118,8 @@ class Rule:
 
     def needed(self, n: int) -> int:
         """How many of ``n`` replicates must be on the paper's side."""
+        if self.strict:
+            return math.floor(self.share * n + 1e-9) + 1
         return max(1, math.ceil(self.share * n - 1e-9))
 
     def describe(self, n: int | None = None) -> str:
@@ -126,7 +132,9 @@ class Rule:
         elif self.share == 1.0:
             count = "in every replicate"
         else:
-            count = f"in at least {self.share:.0%} of replicates"
+            count = (
+                f"in {'more than' if self.strict else 'at least'} {self.share:.0%} of replicates"
+            )
         text = f"effect {sign} {self.threshold:g} {count}"
         if self.interval:
             interval = f"the {self.level:.0%} bootstrap interval of its mean"

@@ -169,13 +169,12 @@ def test_editing_the_code_that_builds_an_entry_is_a_cache_miss(tmp_path, monkeyp
     assert len(calls) == 3
 
 
-def test_code_fingerprint_of_an_interactive_build_covers_the_package(monkeypatch, tmp_path):
+def test_a_build_whose_source_cannot_be_read_is_keyed_by_the_whole_package(monkeypatch, tmp_path):
     import shutil
 
-    def build():
-        return 1
-
-    build.__module__ = "__main__"
+    namespace = {"__name__": "__main__"}
+    exec(compile("def build():\n    return 1\n", "<no file>", "exec"), namespace)
+    build = namespace["build"]
     package = tmp_path / "utils_copy"
     shutil.copytree(cache.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(cache, "PACKAGE", package)
@@ -183,3 +182,45 @@ def test_code_fingerprint_of_an_interactive_build_covers_the_package(monkeypatch
     assert before == cache.code_fingerprint(build)
     (package / "widgets.py").write_text("# edited\n")
     assert cache.code_fingerprint(build) != before
+
+
+NOTEBOOK = """
+from utils.svcca import svcca
+
+
+class Net:
+    def score(self):
+        return svcca
+
+
+def helper():
+    return Net()
+
+
+def build():
+    return {"w": helper()}
+"""
+
+
+def test_a_notebook_build_is_keyed_by_the_utils_modules_it_reaches(tmp_path, monkeypatch):
+    import shutil
+
+    package = tmp_path / "utils_copy"
+    shutil.copytree(cache.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE", package)
+    cell = tmp_path / "cell.py"  # where a kernel keeps a cell's source for inspect
+
+    def notebook_build(text):
+        cell.write_text(text)
+        namespace = {"__name__": "__main__"}
+        exec(compile(text, str(cell), "exec"), namespace)
+        return namespace["build"]
+
+    before = cache.code_fingerprint(notebook_build(NOTEBOOK))
+    (package / "widgets.py").write_text("# edited\n")  # not reached: the same key
+    assert cache.code_fingerprint(notebook_build(NOTEBOOK)) == before
+    (package / "svcca.py").write_text((package / "svcca.py").read_text() + "\n# edited\n")
+    after = cache.code_fingerprint(notebook_build(NOTEBOOK))
+    assert after != before, "a utils module reached through a notebook class"
+    edited = NOTEBOOK.replace("return Net()", "return Net()  # changed")
+    assert cache.code_fingerprint(notebook_build(edited)) != after, "a notebook helper"

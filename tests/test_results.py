@@ -76,6 +76,7 @@ def test_preconditions_stop_the_claims_they_guard(demo):
     assert not demo.precondition("lm_learned", False, "train for more epochs", accuracy=0.51)
     verdict = demo.claim("fit", effects=[1.0, 1.0], rule=Rule(), requires=["lm_learned"])
     assert verdict.verdict == "not tested" and "train for more epochs" in verdict.reason
+    assert verdict.record["measured"]["unfit"] == {"effects": [1.0, 1.0], "control": None}
     verdict = demo.claim("sparse", effects=[1.0], rule=Rule(), requires=["never_checked"])
     assert verdict.verdict == "not tested" and "never checked" in verdict.reason
     assert not demo.precondition_ok("lm_learned") and not demo.precondition_ok("never_checked")

@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from types import ModuleType
+from types import CodeType, FunctionType, ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -144,12 +144,69 @@ def package_fingerprint() -> str:
     return hasher.hexdigest()
 
 
+def _notebook_code(build: Callable[..., Any]) -> tuple[list[str], set[str]] | None:
+    """The source of a notebook-defined ``build`` and of the notebook functions and classes it
+    reaches, and the ``utils`` modules whose objects they use; ``None`` where some source
+    cannot be read (or the whole ``utils`` package is used)."""
+    sources, modules, seen = [], set(), set()
+    todo: list[Any] = [build]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, type):  # a notebook class: its methods and its bases
+            todo += [v for v in vars(item).values() if isinstance(v, FunctionType)]
+            todo += list(item.__bases__)
+            continue
+        try:
+            sources.append(inspect.getsource(item))
+        except (OSError, TypeError):
+            return None
+        codes, names = [item.__code__], set()
+        while codes:
+            code = codes.pop()
+            names.update(code.co_names)
+            codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+        values = [item.__globals__[n] for n in names if n in item.__globals__]
+        values += _closure_values(item)
+        for value in values:
+            if isinstance(value, ModuleType):
+                if value.__name__ == "utils":
+                    return None
+                if value.__name__.startswith("utils."):
+                    modules.add(value.__name__)
+                continue
+            owner = value if isinstance(value, (type, FunctionType)) else type(value)
+            module = getattr(owner, "__module__", "") or ""
+            if module.startswith("utils."):
+                modules.add(module)
+            elif module == "__main__" and isinstance(value, (type, FunctionType)):
+                todo.append(value)
+            elif module == "__main__":
+                todo.append(owner)
+    return sources, modules
+
+
+def _closure_values(function: FunctionType) -> list[Any]:
+    """The values a function's closure holds (cells not yet filled are skipped)."""
+    values = []
+    for cell in function.__closure__ or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:
+            continue
+    return values
+
+
 def code_fingerprint(build: Callable[..., Any] | ModuleType) -> str:
     """A hash of the code behind ``build``: the source of the file that defines it and of
     every ``utils`` module that file imports, transitively.
 
-    A ``build`` defined in a notebook or an interactive session has no module file; it is
-    keyed by its own source and the whole ``utils`` package instead.
+    A ``build`` defined in a notebook has no module file: it is keyed by its own source, the
+    source of the notebook functions and classes it reaches, and the ``utils`` modules whose
+    objects they use (with their imports); by the whole ``utils`` package where that cannot
+    be read.
     """
     if isinstance(build, ModuleType):
         name, file = build.__name__, getattr(build, "__file__", None)
@@ -158,11 +215,16 @@ def code_fingerprint(build: Callable[..., Any] | ModuleType) -> str:
         name, file = build.__module__, code.co_filename if code else None
     if name != "__main__" and file and file.endswith(".py") and Path(file).is_file():
         return _closure_digest(Path(file).resolve())
-    try:
-        own = inspect.getsource(build)
-    except (OSError, TypeError):
-        own = ""
-    return content_key("interactive", own, package_fingerprint())
+    reached = _notebook_code(build) if isinstance(build, FunctionType) else None
+    if reached is None:
+        try:
+            own = inspect.getsource(build)
+        except (OSError, TypeError):
+            own = ""
+        return content_key("interactive", own, package_fingerprint())
+    sources, modules = reached
+    files = sorted({f for m in modules if (f := _utils_source(m)) is not None})
+    return content_key("notebook", sorted(sources), [_closure_digest(f) for f in files])
 
 
 def entry_key(kind: str, config: Any, build: Callable[..., Any]) -> str:

@@ -226,6 +226,8 @@ class Results:
         failed = [name for name in requires if not self.precondition_ok(name)]
         if failed:
             reasons = [self._precondition_reason(name) for name in failed]
+            # what was measured on the unfit setup is kept, but decides nothing
+            unfit = {"effects": list(effects), "control": control}
             return self._record(
                 claim_id,
                 {
@@ -233,7 +235,7 @@ class Results:
                     "reason": "; ".join(reasons),
                     "paper": paper,
                     "requires": list(requires),
-                    "measured": measured,
+                    "measured": {**measured, "unfit": unfit},
                 },
             )
         verdict, summary, control_summary = decide(effects, rule, control)

@@ -45,3 +45,19 @@ def test_scales():
     assert by_scale("full", ci=1, default=2, full=3) == 3
     with pytest.raises(ValueError, match="unknown SCALE 'tiny'"):
         check_scale("tiny")
+
+
+def test_cpu_threads_follow_the_scale_and_the_environment(monkeypatch):
+    from utils.runtime import limit_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("BOOK_THREADS", raising=False)
+        assert limit_cpu_threads(torch.device("cpu"), "ci") == 1
+        monkeypatch.setenv("BOOK_THREADS", "2")
+        assert limit_cpu_threads(torch.device("cpu"), "ci") == 2
+        monkeypatch.setenv("BOOK_THREADS", "many")
+        with pytest.raises(ValueError, match="BOOK_THREADS"):
+            limit_cpu_threads(torch.device("cpu"), "ci")
+    finally:
+        torch.set_num_threads(before)

@@ -1,4 +1,4 @@
-"""Run-time choices every chapter makes: the device, the seeds and the scale."""
+"""Run-time choices every chapter makes: the device, the seeds, the scale and the threads."""
 
 from __future__ import annotations
 
@@ -35,6 +35,22 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but no CUDA device is available")
     return resolved
+
+
+def limit_cpu_threads(device: torch.device, scale: str) -> int:
+    """Set PyTorch's CPU threads for a chapter and return their number: ``$BOOK_THREADS``
+    when set; else one thread on the CPU below full scale (the book's small models spend a
+    second thread waiting, and on a shared laptop core it slows every other job); else the
+    library's default.
+    """
+    threads = os.environ.get("BOOK_THREADS")
+    if threads is not None:
+        if not threads.isdigit() or int(threads) < 1:
+            raise ValueError(f"BOOK_THREADS must be a positive integer, got {threads!r}")
+        torch.set_num_threads(int(threads))
+    elif torch.device(device).type == "cpu" and check_scale(scale) != "full":
+        torch.set_num_threads(1)
+    return torch.get_num_threads()
 
 
 def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Generator:

@@ -134,12 +134,6 @@ def load_encoder(
     return model.eval().to(resolve_device(device)), tokenizer
 
 
-def _backend_state(tokenizer) -> dict:
-    import json
-
-    return json.loads(tokenizer.backend_tokenizer.to_str())
-
-
 def tokenizer_family(tokenizer) -> str:
     """The sub-word model of a fast tokenizer: ``"WordPiece"`` (BERT), ``"BPE"`` (RoBERTa,
     GPT-2: byte-level) or ``"Unigram"`` (SentencePiece: XLM-R, XLNet)."""
@@ -160,7 +154,10 @@ def _byte_level_without_prefix_space(tokenizer) -> bool:
             for value in node:
                 yield from walk(value)
 
-    return any(True for _ in walk(_backend_state(tokenizer).get("pre_tokenizer")))
+    import json
+
+    state = json.loads(tokenizer.backend_tokenizer.to_str())
+    return any(True for _ in walk(state.get("pre_tokenizer")))
 
 
 def load_spacy(name: str = "en_core_web_sm"):

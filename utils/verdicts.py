@@ -143,15 +143,17 @@ class Rule:
 
     def passes(self, values: Sequence[float]) -> bool:
         """Whether the replicates ``values`` satisfy the rule."""
-        array = _effects(values, "Rule.passes")
-        if int(self.on_side(array).sum()) < self.needed(array.size):
+        return Summary.of(values, self).passes
+
+    def _judge(self, on_side: int, n: int, interval: tuple[float, float]) -> bool:
+        """The rule on a summary: enough replicates on the paper's side, and (if asked)
+        the interval of their mean entirely on that side."""
+        if on_side < self.needed(n):
             return False
-        if self.interval:
-            low, high = bootstrap_interval(array, self.level)
-            if self.direction == "above":
-                return bool(low > self.threshold)
-            return bool(high < self.threshold)
-        return True
+        if not self.interval:
+            return True
+        low, high = interval
+        return bool(low > self.threshold if self.direction == "above" else high < self.threshold)
 
 
 @dataclass(frozen=True)
@@ -168,12 +170,14 @@ class Summary:
     @classmethod
     def of(cls, values: Sequence[float], rule: Rule) -> Summary:
         array = _effects(values, "Summary.of")
+        interval = bootstrap_interval(array, rule.level)
+        on_side = int(rule.on_side(array).sum())
         return cls(
             effects=tuple(float(v) for v in array),
             mean=float(array.mean()),
-            interval=bootstrap_interval(array, rule.level),
-            on_side=int(rule.on_side(array).sum()),
-            passes=rule.passes(array),
+            interval=interval,
+            on_side=on_side,
+            passes=rule._judge(on_side, array.size, interval),
             sign_p=sign_test(array, rule.threshold, rule.direction),
         )
 

@@ -10,6 +10,7 @@ from utils.lstm import (
     cached_sequence_model,
     language_model_pairs,
     pad_batch,
+    stream_batches,
     train_sequence_model,
 )
 
@@ -130,3 +131,58 @@ def test_cached_model_is_reused(tmp_path):
     assert rec1.losses == rec2.losses and set(rec2.checkpoints) == {1}
     cached_sequence_model(pairs, config, training, seed=4, progress=False)
     assert len(list((tmp_path / "cache" / "lstm").glob("*.pt"))) == 2
+
+
+def test_uniform_init_as_word_language_model():
+    torch.manual_seed(0)
+    model = LSTMNetwork(50, 40, embedding_dim=8, hidden_dim=12, init="uniform")
+    assert model.embedding.weight.abs().max() <= 0.1
+    assert model.decoder.weight.abs().max() <= 0.1 and not model.decoder.bias.any()
+    assert model.config()["init"] == "uniform"
+    assert "init" not in LSTMNetwork(50, 40).config()  # the default keeps the old config
+    with pytest.raises(ValueError, match="init"):
+        LSTMNetwork(50, 40, init="xavier")
+
+
+def test_carried_state_equals_one_long_pass():
+    torch.manual_seed(0)
+    model = LSTMNetwork(30, 30, embedding_dim=8, hidden_dim=12, n_layers=2).eval()
+    tokens = torch.randint(0, 30, (3, 10))
+    whole = model(tokens)
+    first, state = model.forward_state(tokens[:, :4])
+    second, _ = model.forward_state(tokens[:, 4:], state)
+    torch.testing.assert_close(torch.cat([first, second], 1), whole, atol=1e-5, rtol=1e-5)
+    _, hidden, cells = model.unrolled(tokens[:, :4])
+    unrolled, _, _ = model.unrolled(tokens[:, 4:], state=(hidden[:, :, -1], cells[:, :, -1]))
+    torch.testing.assert_close(unrolled, whole[:, 4:], atol=1e-5, rtol=1e-5)
+
+
+def test_stream_batches_continue_each_column():
+    pairs = [(list(range(i, i + 5)), list(range(i + 1, i + 6))) for i in range(0, 40, 5)]
+    windows = stream_batches(pairs, batch_size=2, bptt=5)
+    assert [tuple(w[0].shape) for w in windows] == [(2, 5)] * 4
+    column = torch.cat([w[0][1] for w in windows])
+    assert column.tolist() == list(range(20, 40))
+    assert torch.equal(windows[0][1], windows[0][0] + 1)
+
+
+def test_carry_state_training_and_sgd_options():
+    vocab = Vocabulary.build(SENTENCES)
+    stream = vocab.encode([w for s in SENTENCES for w in s])
+    pairs = [(stream[i : i + 6], stream[i + 1 : i + 7]) for i in range(0, len(stream) - 7, 6)]
+    losses = {}
+    for name, options in {
+        "carried": {"carry_state": True},
+        "momentum": {"momentum": 0.9, "weight_decay": 1e-4},
+    }.items():
+        torch.manual_seed(0)
+        model = LSTMNetwork(len(vocab), len(vocab), 8, 16, 1, init="uniform")
+        record = train_sequence_model(
+            model, pairs, epochs=6, batch_size=4, lr=1.0, optimizer="sgd", progress=False,
+            validation=pairs[:4], **options,
+        )  # fmt: skip
+        losses[name] = record
+        assert record.losses[-1] < record.losses[0]
+    assert len(losses["carried"].losses) == 6 * len(stream_batches(pairs, 4, 6))
+    with pytest.raises(ValueError, match="momentum"):
+        train_sequence_model(model, pairs, momentum=0.9, optimizer="adam")

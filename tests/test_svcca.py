@@ -99,3 +99,24 @@ def test_bad_inputs_are_named():
         svcca(a, a, keep=1.5)
     with pytest.raises(ValueError, match="NaN"):
         svcca(a, torch.full((10, 3), float("nan")))
+
+
+def google_leading_mean(rho: np.ndarray, threshold: float = 0.98) -> float:
+    """google/svcca's summary, written as its loop: the smallest i with sum(rho[:i]) reaching
+    `threshold` of the total, then the mean of rho[:i]."""
+    for i in range(len(rho) + 1):
+        if np.sum(rho[:i]) / np.sum(rho) >= threshold:
+            return float(np.mean(rho[:i]))
+    return float(np.mean(rho))
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.9, 0.98, 1.0])
+def test_leading_mean_matches_google_summary(threshold):
+    a, b = correlated_views()
+    rho = numpy_svcca(a, b, keep=a.shape[1])  # no truncation, as the thesis's script
+    ours = svcca(torch.tensor(a), torch.tensor(b), keep=None, threshold=threshold)
+    assert float(ours) == pytest.approx(google_leading_mean(rho, threshold), abs=1e-8)
+    # the leading correlations are the largest: their mean is at least the plain mean
+    assert float(ours) >= float(svcca(torch.tensor(a), torch.tensor(b), keep=None)) - 1e-12
+    with pytest.raises(ValueError, match="threshold"):
+        svcca(torch.tensor(a), torch.tensor(b), threshold=0.0)

@@ -32,6 +32,8 @@ from utils.cache import cached
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 IGNORE = -100  # target id that the loss skips (padding)
 
+#: ``(h, c)`` of an LSTM stack, each ``(n_layers, B, H)``
+State = tuple[torch.Tensor, torch.Tensor]
 #: ``edit(layer, t, h) -> h``: called on each layer's hidden state ``(B, H)`` at each step
 Edit = Callable[[int, int, torch.Tensor], torch.Tensor]
 
@@ -82,6 +84,10 @@ class LSTMNetwork(nn.Module):
     embedding_dim, hidden_dim, n_layers, dropout
         As in PyTorch's ``word_language_model`` (dropout on the embeddings and on the LSTM
         outputs, training only).
+    init
+        ``"torch"`` (PyTorch's defaults: embeddings N(0, 1)), or ``"uniform"``:
+        ``word_language_model``'s (and the training-dynamics thesis's) initialisation,
+        embedding and decoder weights U(-0.1, 0.1) and a zero decoder bias.
     """
 
     def __init__(
@@ -92,19 +98,27 @@ class LSTMNetwork(nn.Module):
         hidden_dim: int = 64,
         n_layers: int = 2,
         dropout: float = 0.0,
+        init: str = "torch",
     ) -> None:
         super().__init__()
         if min(vocab_size, n_outputs, embedding_dim, hidden_dim, n_layers) < 1:
             raise ValueError("sizes of an LSTMNetwork must be positive")
+        if init not in ("torch", "uniform"):
+            raise ValueError(f"unknown init {init!r}: choose 'torch' or 'uniform'")
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         self.lstm = nn.LSTM(embedding_dim, hidden_dim, n_layers, batch_first=True)
         self.decoder = nn.Linear(hidden_dim, n_outputs)
         self.drop = nn.Dropout(dropout)
-        self.hidden_dim, self.n_layers = hidden_dim, n_layers
+        self.hidden_dim, self.n_layers, self.init = hidden_dim, n_layers, init
+        if init == "uniform":
+            nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+            nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+            nn.init.zeros_(self.decoder.bias)
 
     def config(self) -> dict[str, int | float]:
-        """The constructor arguments, to rebuild the network from a state dict."""
-        return {
+        """The constructor arguments, to rebuild the network from a state dict (``init``
+        only when it is not the default)."""
+        config = {
             "vocab_size": self.embedding.num_embeddings,
             "n_outputs": self.decoder.out_features,
             "embedding_dim": self.embedding.embedding_dim,
@@ -112,11 +126,23 @@ class LSTMNetwork(nn.Module):
             "n_layers": self.n_layers,
             "dropout": self.drop.p,
         }
+        if self.init != "torch":
+            config["init"] = self.init
+        return config
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """``(B, T)`` ids -> ``(B, T, n_outputs)`` logits (fused LSTM)."""
+        """``(B, T)`` ids -> ``(B, T, n_outputs)`` logits (fused LSTM, from a zero state)."""
         hidden, _ = self.lstm(self.drop(self.embedding(tokens)))
         return self.decoder(self.drop(hidden))
+
+    def forward_state(
+        self, tokens: torch.Tensor, state: State | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """Like :meth:`forward`, from a given ``(h, c)`` state (each ``(n_layers, B, H)``; None:
+        zeros), also returning the state after the last step, to carry it to the next chunk of
+        the same stream (as ``word_language_model`` does)."""
+        hidden, state = self.lstm(self.drop(self.embedding(tokens)), state)
+        return self.decoder(self.drop(hidden)), state
 
     def gates(self, layer: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(W, V, b)`` of a layer: input weights ``(4H, in)``, recurrent weights ``(4H, H)``
@@ -127,7 +153,7 @@ class LSTMNetwork(nn.Module):
         return w, v, b
 
     def unrolled(
-        self, tokens: torch.Tensor, edit: Edit | None = None
+        self, tokens: torch.Tensor, edit: Edit | None = None, state: State | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Run step by step, layer by layer, optionally editing hidden states in place.
 
@@ -138,6 +164,9 @@ class LSTMNetwork(nn.Module):
         edit
             ``edit(layer, t, h) -> h`` replaces layer ``layer``'s hidden state at step ``t``
             before it reaches layer ``layer + 1`` and step ``t + 1`` (cell states untouched).
+        state
+            ``(h, c)`` before the first step, each ``(n_layers, B, H)`` (None: zeros); the
+            state after the last step is ``hidden[:, :, -1], cells[:, :, -1]``.
 
         Returns
         -------
@@ -148,8 +177,11 @@ class LSTMNetwork(nn.Module):
         batch, steps = tokens.shape
         x_all = self.drop(self.embedding(tokens))
         weights = [self.gates(layer) for layer in range(self.n_layers)]
-        h = [x_all.new_zeros(batch, self.hidden_dim) for _ in range(self.n_layers)]
-        c = [x_all.new_zeros(batch, self.hidden_dim) for _ in range(self.n_layers)]
+        if state is None:
+            h = [x_all.new_zeros(batch, self.hidden_dim) for _ in range(self.n_layers)]
+            c = [x_all.new_zeros(batch, self.hidden_dim) for _ in range(self.n_layers)]
+        else:
+            h, c = list(state[0].unbind(0)), list(state[1].unbind(0))
         # input projections of the first layer for all steps at once
         w0, _, b0 = weights[0]
         projected = x_all @ w0.T + b0
@@ -210,6 +242,31 @@ class TrainingRecord:
     lr_changes: list[int] = field(default_factory=list)
 
 
+def stream_batches(
+    pairs: Sequence[tuple[Sequence[int], Sequence[int]]], batch_size: int, bptt: int
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``word_language_model``'s batching: the pairs, in order, are consecutive chunks of one
+    token stream; concatenate them, cut the stream into ``batch_size`` columns of equal length
+    (dropping the remainder; fewer columns if the stream is short) and return the successive
+    ``(B, <= bptt)`` windows of (inputs, targets). Column ``j`` of window ``n + 1`` continues
+    column ``j`` of window ``n``, so a hidden state can be carried from one to the next."""
+    flat_in = torch.tensor([i for inp, _ in pairs for i in inp], dtype=torch.long)
+    flat_out = torch.tensor([t for _, tgt in pairs for t in tgt], dtype=torch.long)
+    if len(flat_in) != len(flat_out):
+        raise ValueError("every pair needs as many targets as inputs")
+    columns = max(1, min(batch_size, len(flat_in) // max(bptt, 1)))
+    length = len(flat_in) // columns
+    if length == 0:
+        raise ValueError("no tokens to batch")
+    inputs = flat_in[: columns * length].reshape(columns, length)
+    targets = flat_out[: columns * length].reshape(columns, length)
+    return [(inputs[:, t : t + bptt], targets[:, t : t + bptt]) for t in range(0, length, bptt)]
+
+
+def _detach(state: State | None) -> State | None:
+    return None if state is None else (state[0].detach(), state[1].detach())
+
+
 def train_sequence_model(
     model: LSTMNetwork,
     pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
@@ -223,6 +280,9 @@ def train_sequence_model(
     checkpoints: Iterable[int] = (),
     validation: Sequence[tuple[Sequence[int], Sequence[int]]] | None = None,
     anneal: float | None = None,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    carry_state: bool = False,
     progress: bool = True,
 ) -> TrainingRecord:
     """Train on (input ids, target ids) pairs with cross-entropy over every target position.
@@ -242,6 +302,14 @@ def train_sequence_model(
         Divide the learning rate by this factor after an epoch whose validation loss is no
         better than the best so far (``word_language_model`` divides by 4); needs
         ``validation``.
+    momentum, weight_decay
+        Of the SGD optimiser (0: plain SGD); ``weight_decay`` also applies to Adam.
+    carry_state
+        False: each pair is a sequence of its own, from a zero state, and the pairs are
+        shuffled every epoch. True: the pairs, in order, are consecutive chunks of one token
+        stream, batched as ``word_language_model`` does (:func:`stream_batches`, windows as
+        long as the longest pair) and the hidden state is carried (detached) from each window
+        to the next, across the whole stream; validation loss likewise.
     """
     if not pairs:
         raise ValueError("no training pairs")
@@ -249,9 +317,17 @@ def train_sequence_model(
         raise ValueError(f"unknown optimizer {optimizer!r}: choose 'adam' or 'sgd'")
     if anneal is not None and (not validation or anneal <= 1):
         raise ValueError("anneal needs validation pairs and a factor above 1")
+    if momentum and optimizer != "sgd":
+        raise ValueError("momentum is an option of the 'sgd' optimizer")
+    if momentum < 0 or weight_decay < 0:
+        raise ValueError("momentum and weight_decay must be non-negative")
     device = next(model.parameters()).device
-    opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls(model.parameters(), lr=lr)
+    if optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        opt = torch.optim.SGD(
+            model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
+        )
     wanted = set(checkpoints)
     record = TrainingRecord(losses=[], checkpoints={})
 
@@ -262,15 +338,27 @@ def train_sequence_model(
             }
 
     gen = torch.Generator().manual_seed(seed)
-    n_batches = (len(pairs) + batch_size - 1) // batch_size
+    bptt = max(len(inp) for inp, _ in pairs)
+    stream = stream_batches(pairs, batch_size, bptt) if carry_state else None
+    n_batches = len(stream) if carry_state else (len(pairs) + batch_size - 1) // batch_size
+
+    def epoch_batches():
+        if carry_state:
+            yield from stream
+            return
+        order = torch.randperm(len(pairs), generator=gen).tolist()
+        for start in range(0, len(pairs), batch_size):
+            yield pad_batch([pairs[i] for i in order[start : start + batch_size]])
+
     model.train()
     snapshot(0)
     with tqdm(total=epochs * n_batches, desc="training", disable=not progress, leave=False) as bar:
         for _ in range(epochs):
-            order = torch.randperm(len(pairs), generator=gen).tolist()
-            for start in range(0, len(pairs), batch_size):
-                inputs, targets = pad_batch([pairs[i] for i in order[start : start + batch_size]])
-                logits = model(inputs.to(device))
+            state = None
+            for inputs, targets in epoch_batches():
+                logits, state = model.forward_state(inputs.to(device), _detach(state))
+                if not carry_state:
+                    state = None
                 loss = nn.functional.cross_entropy(
                     logits.reshape(-1, logits.shape[-1]), targets.to(device).reshape(-1)
                 )
@@ -283,7 +371,9 @@ def train_sequence_model(
                 snapshot(len(record.losses))
                 bar.update()
             if validation:
-                record.validation_losses.append(sequence_loss(model, validation, batch_size))
+                record.validation_losses.append(
+                    sequence_loss(model, validation, batch_size, carry_state=carry_state)
+                )
                 if anneal and record.validation_losses[-1] >= min(
                     record.validation_losses[:-1], default=float("inf")
                 ):
@@ -299,16 +389,28 @@ def sequence_loss(
     model: LSTMNetwork,
     pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
     batch_size: int = 64,
+    carry_state: bool = False,
 ) -> float:
     """Mean cross-entropy per target token of ``model`` (in eval mode) on ``pairs``; the model
-    is left in the mode it was in."""
+    is left in the mode it was in. ``carry_state``: the pairs are one stream, batched and
+    carried as in :func:`train_sequence_model`."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     total, count = 0.0, 0
-    for start in range(0, len(pairs), batch_size):
-        inputs, targets = pad_batch(list(pairs[start : start + batch_size]))
-        logits = model(inputs.to(device))
+    if carry_state:
+        bptt = max(len(inp) for inp, _ in pairs)
+        batches = stream_batches(pairs, batch_size, bptt)
+    else:
+        batches = (
+            pad_batch(list(pairs[start : start + batch_size]))
+            for start in range(0, len(pairs), batch_size)
+        )
+    state = None
+    for inputs, targets in batches:
+        logits, state = model.forward_state(inputs.to(device), state)
+        if not carry_state:
+            state = None
         targets = targets.to(device)
         total += nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="sum"

@@ -12,8 +12,12 @@ tagger layer) are compared in two steps:
    bases ``Q_A, Q_B`` of the reduced views, the canonical correlations are the singular
    values of ``Q_A^T Q_B``.
 
-The SVCCA similarity is the mean canonical correlation (``get_cca_similarity(...)["mean"]``
-in the authors' code). Everything is batched: the leading dimensions of ``a`` and ``b``
+The SVCCA similarity is the mean canonical correlation, over every canonical pair by default.
+Two choices move it, and the thesis's own script makes both: it calls google/svcca's
+``cca_core.get_cca_similarity(A, B)["mean"]`` on the full views, with **no SVD step**
+(``keep=None`` here), and that ``"mean"`` averages only the **leading correlations** whose sum
+reaches 98% of the sum of all of them (``threshold=0.98`` here, google's default; see
+:meth:`CCAResult.leading_mean`). Everything is batched: the leading dimensions of ``a`` and ``b``
 broadcast, so all (checkpoint, layer, task) comparisons are one batched SVD each.
 """
 
@@ -43,6 +47,19 @@ class CCAResult:
     def mean(self) -> torch.Tensor:
         """``(...,)`` the SVCCA similarity: the mean canonical correlation."""
         return self.correlations.sum(-1) / self.n_directions
+
+    def leading_mean(self, threshold: float = 0.98) -> torch.Tensor:
+        """``(...,)`` google/svcca's ``get_cca_similarity(...)["mean"]``: the mean of the fewest
+        leading canonical correlations whose sum reaches ``threshold`` of the sum of all."""
+        if not 0 < threshold <= 1:
+            raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+        total = self.correlations.sum(-1, keepdim=True)
+        cumulative = self.correlations.cumsum(-1)
+        count = (cumulative < threshold * total - 1e-12).sum(-1) + 1
+        count = torch.minimum(count, self.n_directions.clamp(min=1))
+        index = torch.arange(self.correlations.shape[-1], device=self.correlations.device)
+        leading = self.correlations * (index < count[..., None])
+        return leading.sum(-1) / count
 
 
 def singular_directions(
@@ -142,6 +159,14 @@ def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.stack(pairs).reshape(*batch, a.shape[-1], b.shape[-1])
 
 
-def svcca(a: torch.Tensor, b: torch.Tensor, keep: float | int | None = 0.99) -> torch.Tensor:
-    """``(...,)`` SVCCA similarity (mean canonical correlation) of views ``a`` and ``b``."""
-    return canonical_correlations(a, b, keep).mean
+def svcca(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    keep: float | int | None = 0.99,
+    threshold: float | None = None,
+) -> torch.Tensor:
+    """``(...,)`` SVCCA similarity of views ``a`` and ``b``: the mean canonical correlation
+    (``threshold=None``), or the mean of the leading ones that sum to ``threshold`` of the
+    total (google/svcca's ``"mean"``, :meth:`CCAResult.leading_mean`)."""
+    result = canonical_correlations(a, b, keep)
+    return result.mean if threshold is None else result.leading_mean(threshold)

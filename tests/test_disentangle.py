@@ -119,11 +119,37 @@ def test_leakage_finds_a_planted_factor_and_not_noise():
     y = rng.integers(0, 2, 400)
     z_planted = rng.normal(size=(400, 8)) + 5.0 * y[:, None] * np.eye(8)[0]
     z_noise = rng.normal(size=(400, 8))
-    for attacker in ("mlp", "logreg"):
+    for attacker in ("mlp", "mlp_std", "logreg"):
         assert leakage(z_planted, y, attacker=attacker) > 0.9
         assert leakage(z_noise, y, attacker=attacker) < 0.65
     with pytest.raises(ValueError, match="unknown attacker"):
         leakage(z_noise, y, attacker="svm")
+    with pytest.raises(ValueError, match="NaN"):
+        leakage(np.full((8, 2), np.nan), y[:8])
+
+
+def test_standardised_attackers_do_not_see_the_scale():
+    """A representation shrunk 100-fold leaks as much to the standardised attackers."""
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    z = rng.normal(size=(300, 16)) + 1.5 * y[:, None] * np.eye(16)[3]
+    for attacker in ("mlp_std", "logreg"):
+        assert leakage(0.01 * z, y, attacker=attacker) == pytest.approx(
+            leakage(z, y, attacker=attacker), abs=0.02
+        )
+
+
+def test_normalised_triplet_loss_ignores_the_scale_and_keeps_the_hinge_active():
+    gen = torch.Generator().manual_seed(2)
+    z = torch.randn(3, 6, 4, generator=gen)
+    scaled = triplet_loss(10 * z[0], 10 * z[1], 10 * z[2], 2.0, normalize=True)
+    assert scaled.item() == pytest.approx(triplet_loss(*z, 2.0, normalize=True).item(), rel=1e-5)
+    unit = torch.nn.functional.normalize(z, dim=-1)
+    assert scaled.item() == pytest.approx(naive_triplet_loss(*unit, 2.0), rel=1e-5)
+    # unit distances differ by at most 2, so with margin 2 no triplet is ever inactive
+    anchor, positive, negative = z[0].clone().requires_grad_(True), z[1], z[2]
+    triplet_loss(anchor, positive, negative, 2.0, normalize=True).backward()
+    assert (anchor.grad.norm(dim=-1) > 0).all()
 
 
 SENTENCES = [

@@ -39,14 +39,29 @@ from utils.masks import (
 
 
 def triplet_loss(
-    anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float = 2.0
+    anchor: torch.Tensor,
+    positive: torch.Tensor,
+    negative: torch.Tensor,
+    margin: float = 2.0,
+    *,
+    normalize: bool = False,
 ) -> torch.Tensor:
     """Eq. 3: ``mean max(||z0 - z+|| - ||z0 - z-|| + margin, 0)`` over the batch (Euclidean,
-    not squared, margin 2 in the paper)."""
+    not squared, margin 2 in the paper).
+
+    With ``normalize`` the vectors are first scaled to unit length, so that distances lie in
+    ``[0, 2]`` whatever the encoder's scale: with the paper's margin of 2 the hinge is then
+    active on every triplet (the margin is relative to the largest possible distance), where
+    raw distances of a few units can leave it inactive from the first step.
+    """
     if not anchor.shape == positive.shape == negative.shape:
         raise ValueError(
             f"triplet shapes differ: {tuple(anchor.shape)}, {tuple(positive.shape)}, "
             f"{tuple(negative.shape)}"
+        )
+    if normalize:
+        anchor, positive, negative = (
+            nn.functional.normalize(v, dim=-1) for v in (anchor, positive, negative)
         )
     near = (anchor - positive).norm(dim=-1)
     far = (anchor - negative).norm(dim=-1)
@@ -54,7 +69,7 @@ def triplet_loss(
 
 
 def disentangled_triplet_loss(
-    z_a: torch.Tensor, z_b: torch.Tensor, margin: float = 2.0
+    z_a: torch.Tensor, z_b: torch.Tensor, margin: float = 2.0, *, normalize: bool = False
 ) -> torch.Tensor:
     """Eq. 5: the mean of Eq. 3 (factor *a*: ``x1`` positive, ``x2`` negative) and Eq. 4
     (factor *b*: ``x2`` positive, ``x1`` negative). ``z_a``, ``z_b``: ``(3, B, H)``, the
@@ -63,8 +78,8 @@ def disentangled_triplet_loss(
         raise ValueError(
             f"z_a and z_b must both be (3, B, H), got {tuple(z_a.shape)} and {tuple(z_b.shape)}"
         )
-    loss_a = triplet_loss(z_a[0], z_a[1], z_a[2], margin)
-    loss_b = triplet_loss(z_b[0], z_b[2], z_b[1], margin)
+    loss_a = triplet_loss(z_a[0], z_a[1], z_a[2], margin, normalize=normalize)
+    loss_b = triplet_loss(z_b[0], z_b[2], z_b[1], margin, normalize=normalize)
     return 0.5 * (loss_a + loss_b)
 
 
@@ -227,6 +242,8 @@ class TrainConfig:
 
     ``lr`` is for the streams' parameters (mask scores, or finetuned weights), ``head_lr``
     for the heads and adversaries. ``adversary`` scales the reversed gradient (0: none).
+    ``normalize`` measures the triplet distances between unit vectors
+    (:func:`triplet_loss`).
     """
 
     steps: int = 150
@@ -239,6 +256,7 @@ class TrainConfig:
     cls: float = 1.0
     adversary: float = 0.0
     seed: int = 0
+    normalize: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -311,7 +329,7 @@ def train_disentangler(
         z_a, z_b = model(hidden, attention)
         n = len(batch)
         loss_triplet = disentangled_triplet_loss(
-            z_a.view(3, n, -1), z_b.view(3, n, -1), config.margin
+            z_a.view(3, n, -1), z_b.view(3, n, -1), config.margin, normalize=config.normalize
         )
         loss = config.triplet * loss_triplet
         loss_cls = torch.zeros(())
@@ -404,6 +422,9 @@ def mlp_attacker(
     return net.eval()
 
 
+ATTACKERS = ("mlp", "mlp_std", "logreg")
+
+
 def leakage(
     z: torch.Tensor | np.ndarray,
     y_other: torch.Tensor | np.ndarray,
@@ -415,23 +436,35 @@ def leakage(
     Goldberg 2018): trained on the first half of the (uncorrelated) set, tested on the second.
 
     ``attacker="mlp"`` is a one-hidden-layer MLP (64 units) on the raw features
-    (:func:`mlp_attacker`), as the paper's "single layer MLP"; ``"logreg"`` is a logistic
-    regression on standardised features, a second opinion (the paper leaves the attacker's
-    details open).
+    (:func:`mlp_attacker`, a fixed schedule of 300 Adam steps), as the paper's "single layer
+    MLP"; it is *not* invariant to the scale of ``z``, so a representation that is merely
+    shrunk can look as if it leaked less. ``"mlp_std"`` is the same MLP on features
+    standardised with the training half's mean and deviation, trained for 300 steps with
+    weight decay (its training loss converges on these sizes); ``"logreg"`` a logistic
+    regression on standardised features. The two standardised attackers give the same
+    accuracy for ``z`` and ``c * z``.
     """
     z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
     y = torch.as_tensor(np.asarray(y_other), dtype=torch.long)
     if len(z) != len(y) or len(z) < 4:
         raise ValueError(f"need as many labels as vectors (>= 4): {len(z)} vs {len(y)}")
-    if attacker not in ("mlp", "logreg"):
-        raise ValueError(f"unknown attacker {attacker!r}: choose 'mlp' or 'logreg'")
+    if attacker not in ATTACKERS:
+        raise ValueError(f"unknown attacker {attacker!r}: choose one of {ATTACKERS}")
+    if not torch.isfinite(z).all():
+        raise ValueError("the representation holds NaN or infinite values")
     half = len(z) // 2
     with _single_thread():  # a problem this small runs fastest (and steadiest) on one core
-        if attacker == "mlp":
+        if attacker in ("mlp", "mlp_std"):
+            train, test = z[:half], z[half:]
+            options = {}
+            if attacker == "mlp_std":
+                mean, std = train.mean(0), train.std(0).clamp_min(1e-8)
+                train, test = (train - mean) / std, (test - mean) / std
+                options = {"steps": 300, "lr": 1e-3, "weight_decay": 1e-2}
             with torch.enable_grad():
-                net = mlp_attacker(z[:half], y[:half], seed=seed)
+                net = mlp_attacker(train, y[:half], seed=seed, **options)
             with torch.no_grad():
-                predicted = net(z[half:]).argmax(1)
+                predicted = net(test).argmax(1)
             return float((predicted == y[half:]).float().mean())
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline

@@ -8,11 +8,13 @@ from tests.naive import train_probe_alone
 from utils.corpus import Corpus, Sentence
 from utils.lca import (
     GRID_VALUES,
+    ProbeJob,
     ProbeSettings,
     dependency_arcs,
     grid_search,
     retrained_accuracy,
     top_words,
+    train_probe_jobs,
     word_positions,
     zero_out_accuracy,
 )
@@ -206,3 +208,48 @@ def test_fine_tuned_encoder_changes_a_copy_and_is_cached(minilm):
     assert all(torch.equal(v, again.state_dict()[k]) for k, v in tuned.state_dict().items())
     with pytest.raises(ValueError, match="labels"):
         fine_tuned_encoder(model, tokenizer, sentences, labels[:3])
+
+
+def test_retrained_by_index_matches_one_probe_per_subset():
+    x, y = planted()
+    subsets = torch.zeros(3, 16, dtype=torch.bool)
+    subsets[0, [2, 5, 7]] = True
+    subsets[1, [1, 5, 9, 11, 12]] = True
+    subsets[2, 2] = True
+    settings = ProbeSettings(epochs=4, batch_size=64, lr=1e-2)
+    got = retrained_accuracy((x, y), [(x, y)], subsets, settings, n_classes=3, by_index=True)
+    # the initial weights are drawn for the full width, so each probe is the one trained on
+    # the zeroed inputs of all 16 neurons
+    for k in range(3):
+        w, b = train_probe_alone(x * subsets[k], y, 3, 0.0, 0.0, 4, 64, 1e-2, seed=0)
+        accuracy = ((x * subsets[k]) @ w + b).argmax(1).eq(y).float().mean()
+        assert abs(float(got[0, k]) - float(accuracy)) < 1.01 / len(y)
+
+
+def test_probe_settings_step_budget():
+    x, y = planted()
+    probe = ProbeSettings(batch_size=64, lr=1e-2, max_steps=30).train(x, y, 3, l1=1e-3)
+    assert probe.steps == 30 and probe.losses.shape == (5, 1)  # 7 batches an epoch
+    assert ProbeSettings(batch_size=64).steps_per_epoch(len(x)) == 7
+
+
+def test_probe_jobs_of_several_tasks_match_separate_runs():
+    x, y = planted()
+    other = (x[:, 9] > 0).long()
+    settings = ProbeSettings(epochs=3, batch_size=64, lr=1e-2)
+    jobs = [
+        ProbeJob(y, 3, 1e-3, 0.0, seed=0),
+        ProbeJob(other, 2, 0.0, 1e-3, seed=4, neurons=torch.tensor([9, 10, 11])),
+    ]
+    first, second = train_probe_jobs(x, jobs, settings)
+    assert first.weight.shape == (1, 16, 3) and second.weight.shape == (1, 16, 2)
+    alone = ProbeSettings(epochs=3, batch_size=64, lr=1e-2, seed=0).train(x, y, 3, l1=1e-3)
+    torch.testing.assert_close(first.weight, alone.weight, atol=1e-5, rtol=1e-4)
+    keep = torch.zeros(1, 16, dtype=torch.bool)
+    keep[0, 9:12] = True
+    alone = ProbeSettings(epochs=3, batch_size=64, lr=1e-2, seed=4).train(
+        x, other, 2, l2=1e-3, keep=keep
+    )
+    torch.testing.assert_close(second.weight, alone.weight, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(second.bias, alone.bias, atol=1e-5, rtol=1e-4)
+    assert train_probe_jobs(x, [], settings) == []

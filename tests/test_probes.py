@@ -55,3 +55,97 @@ def test_encode_labels_and_bad_input():
         train_linear_probes(torch.zeros(4), torch.tensor([0, 1, 0, 1]), progress=False)
     with pytest.raises(ValueError, match="l1 must be"):
         train_linear_probes(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]), l1=[0, 1], l2=[0, 1, 2])
+
+
+def test_per_probe_seeds_match_separate_runs():
+    x, y = planted()
+    kwargs = dict(l1=[1e-3, 0.0, 1e-2], l2=1e-4, epochs=3, batch_size=64, lr=1e-2, progress=False)
+    together = train_linear_probes(x, y, seeds=[0, 7, 11], **kwargs)
+    for g, seed in enumerate([0, 7, 11]):
+        alone = train_linear_probes(
+            x,
+            y,
+            l1=kwargs["l1"][g],
+            l2=1e-4,
+            epochs=3,
+            batch_size=64,
+            lr=1e-2,
+            seed=seed,
+            progress=False,
+        )
+        torch.testing.assert_close(together.weight[g], alone.weight[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(together.bias[g], alone.bias[0], atol=1e-5, rtol=1e-4)
+
+
+def test_neuron_sets_match_keep_masks():
+    x, y = planted()
+    sets = [torch.tensor([3, 5]), torch.tensor([0, 1, 2, 3, 4, 9]), torch.tensor([17])]
+    keep = torch.zeros(3, x.shape[1], dtype=torch.bool)
+    for g, s in enumerate(sets):
+        keep[g, s] = True
+    kwargs = dict(l1=1e-3, l2=1e-3, epochs=4, batch_size=50, lr=1e-2, progress=False)
+    masked = train_linear_probes(x, y, keep=keep, **kwargs)
+    indexed = train_linear_probes(x, y, neurons=sets, **kwargs)
+    torch.testing.assert_close(indexed.weight, masked.weight, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(indexed.bias, masked.bias, atol=1e-5, rtol=1e-4)
+    assert (indexed.weight[~keep] == 0).all()
+    # per-probe seeds with neuron sets: each as its own run
+    seeded = train_linear_probes(x, y, neurons=sets, seeds=[1, 2, 3], **kwargs)
+    alone = train_linear_probes(x, y, keep=keep[1:2], seed=2, **kwargs)
+    torch.testing.assert_close(seeded.weight[1], alone.weight[0], atol=1e-5, rtol=1e-4)
+
+
+def test_step_budget_and_loss_record():
+    x, y = planted()  # 600 examples, batch 64: 10 steps an epoch
+    default = train_linear_probes(x, y, l1=1e-3, epochs=2, batch_size=64, lr=1e-2, progress=False)
+    recorded = train_linear_probes(
+        x, y, l1=1e-3, epochs=2, batch_size=64, lr=1e-2, progress=False, record_losses=True
+    )
+    assert default.losses is None and recorded.steps == 20 and recorded.losses.shape == (2, 1)
+    torch.testing.assert_close(recorded.weight, default.weight, atol=1e-5, rtol=1e-4)
+    budget = train_linear_probes(
+        x, y, l1=1e-3, max_steps=25, batch_size=64, lr=1e-2, progress=False
+    )
+    assert budget.steps == 25 and budget.losses.shape == (3, 1)
+    longer = train_linear_probes(
+        x, y, l1=1e-3, max_steps=200, batch_size=64, lr=1e-2, progress=False
+    )
+    assert longer.losses[-1, 0] < longer.losses[0, 0]  # the objective went down
+    with pytest.raises(ValueError, match="max_steps"):
+        train_linear_probes(x, y, max_steps=0, progress=False)
+    with pytest.raises(ValueError, match="not both"):
+        train_linear_probes(
+            x,
+            y,
+            keep=torch.ones(1, 20, dtype=torch.bool),
+            neurons=[torch.tensor([1])],
+            progress=False,
+        )
+    with pytest.raises(ValueError, match="seeds must be"):
+        train_linear_probes(x, y, neurons=[[1], [2], [3]], seeds=[1, 2], progress=False)
+
+
+def test_probes_of_different_tasks_in_one_call():
+    x, y = planted()  # 3 classes
+    other = (x[:, 7] > 0).long()  # 2 classes
+    kwargs = dict(epochs=3, batch_size=64, lr=1e-2, progress=False)
+    together = train_linear_probes(
+        x,
+        y,
+        targets=[y, other, other],
+        class_counts=[3, 2, 2],
+        seeds=[0, 0, 5],
+        l1=[1e-3, 0.0, 1e-3],
+        neurons=[torch.arange(20), torch.tensor([7, 8]), torch.arange(20)],
+        **kwargs,
+    )
+    assert together.weight.shape == (3, 20, 3)
+    alone = train_linear_probes(x, other, l1=1e-3, seed=5, **kwargs)
+    torch.testing.assert_close(together.weight[2, :, :2], alone.weight[0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(together.bias[2, :2], alone.bias[0], atol=1e-5, rtol=1e-4)
+    assert (together.weight[1:, :, 2] == 0).all() and torch.isinf(together.bias[1:, 2]).all()
+    alone = train_linear_probes(x, y, l1=1e-3, seed=0, **kwargs)
+    torch.testing.assert_close(together.weight[0], alone.weight[0], atol=1e-5, rtol=1e-4)
+    assert together.predict(x)[1].max() < 2  # an absent class is never predicted
+    with pytest.raises(ValueError, match="targets must lie"):
+        train_linear_probes(x, y, targets=[y], class_counts=[2], progress=False)

@@ -39,9 +39,14 @@ class ProbeSettings:
     seed: int = 0
     device: str | torch.device | None = None
     progress: bool = False
+    max_steps: int | None = None  # a step budget instead of ``epochs`` (the paper: ~17k)
 
     def train(self, x: torch.Tensor, y: torch.Tensor, n_classes: int, **grid) -> LinearProbe:
-        """:func:`train_linear_probes` with these settings; ``grid`` gives l1, l2, keep."""
+        """:func:`train_linear_probes` with these settings; ``grid`` gives l1, l2, keep,
+        neurons or seeds."""
+        if self.max_steps is not None:
+            grid.setdefault("max_steps", self.max_steps)
+            grid.setdefault("record_losses", True)
         return train_linear_probes(
             x,
             y,
@@ -54,6 +59,58 @@ class ProbeSettings:
             progress=self.progress,
             **grid,
         )
+
+    def steps_per_epoch(self, n_examples: int) -> int:
+        return -(-n_examples // self.batch_size)
+
+
+@dataclass
+class ProbeJob:
+    """One probe to train in a batch of many (:func:`train_probe_jobs`): its labels, its
+    number of classes, its penalties, its seed and, optionally, the neurons it reads."""
+
+    targets: torch.Tensor
+    n_classes: int
+    l1: float = 0.0
+    l2: float = 0.0
+    seed: int = 0
+    neurons: torch.Tensor | None = None
+
+
+def train_probe_jobs(
+    x: torch.Tensor, jobs: Sequence[ProbeJob], settings: ProbeSettings
+) -> list[LinearProbe]:
+    """Train every job's probe on ``x`` in **one** call of
+    :func:`utils.probes.train_linear_probes` (per-probe labels, class counts, penalties,
+    seeds and neuron sets), and return each as a probe of its own ``(1, D, n_classes)``.
+    Each is the probe a separate run of the job would give; the batch shares the mini-batch
+    loop, which is what costs on a CPU when the probes are small."""
+    if not jobs:
+        return []
+    d = x.shape[1]
+    neurons = [torch.arange(d) if j.neurons is None else j.neurons for j in jobs]
+    batch = settings.train(
+        x,
+        jobs[0].targets,
+        max(j.n_classes for j in jobs),
+        l1=[j.l1 for j in jobs],
+        l2=[j.l2 for j in jobs],
+        seeds=[j.seed for j in jobs],
+        neurons=None if all(j.neurons is None for j in jobs) else neurons,
+        targets=[j.targets for j in jobs],
+        class_counts=[j.n_classes for j in jobs],
+    )
+    return [
+        LinearProbe(
+            batch.weight[g : g + 1, :, : j.n_classes],
+            batch.bias[g : g + 1, : j.n_classes],
+            batch.l1[g : g + 1],
+            batch.l2[g : g + 1],
+            losses=None if batch.losses is None else batch.losses[:, g : g + 1],
+            steps=batch.steps,
+        )
+        for g, j in enumerate(jobs)
+    ]
 
 
 def zero_out_accuracy(
@@ -100,6 +157,7 @@ def retrained_accuracy(
     n_classes: int,
     l1: float | Sequence[float] = 0.0,
     l2: float | Sequence[float] = 0.0,
+    by_index: bool = False,
 ) -> torch.Tensor:
     """Accuracy of a new probe trained on each neuron subset (``SELECTTOPNEURONS`` then
     ``TRAINPROBE``), all ``K`` subsets in one batched training.
@@ -121,6 +179,11 @@ def retrained_accuracy(
         Number of classes of the task.
     l1, l2
         Penalties: one value, or one per subset.
+    by_index
+        Train each probe on its own neuron indices (``neurons=`` of
+        :func:`utils.probes.train_linear_probes`): the cost grows with the sizes of the
+        subsets, not with their union, which pays when many small random sets are retrained.
+        The initial weights are then drawn for the full width.
 
     Returns
     -------
@@ -134,6 +197,10 @@ def retrained_accuracy(
         )
     if not subsets.any(1).all():
         raise ValueError("every subset needs at least one neuron")
+    if by_index:
+        neurons = [row.nonzero()[:, 0] for row in subsets.cpu()]
+        probe = settings.train(x_train, y_train, n_classes, l1=l1, l2=l2, neurons=neurons)
+        return torch.stack([probe.accuracy(x, y).cpu() for x, y in evaluations])
     support = subsets.any(0)
     probe = settings.train(
         x_train[:, support], y_train, n_classes, l1=l1, l2=l2, keep=subsets[:, support]

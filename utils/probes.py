@@ -1,13 +1,21 @@
 """Linear probes: logistic regression with an elastic-net penalty, trained for a whole grid
 of regularisation strengths at once.
 
-For grid point ``g`` the loss is the NeuroX form used by Linguistic Correlation Analysis,
+For grid point ``g`` the loss is that of Linguistic Correlation Analysis (Durrani et al.,
+Eq. 1),
 
     L_g(W, b) = CE(X W_g + b_g, y) + l1_g * ||W_g||_1 + l2_g * ||W_g||_2^2,
 
-minimised with Adam on mini-batches. Adam is element-wise, so training all grid points in one
-weight tensor ``(G, D, C)`` gives exactly the probes that ``G`` separate runs with the same
-seed would give, in one pass over the data and one matrix product per mini-batch.
+with the batch-mean cross-entropy and the bias unpenalised, minimised with Adam on
+mini-batches. The L2 term is squared, as the paper prints it; NeuroX's implementation
+penalises the un-squared norm ``||W_g||_2``, whose gradient ``W_g / ||W_g||_2`` has unit
+norm whatever the size of the weights. The paper's equation is followed because its lambda
+grid and its argument (the L2 term spreads weight over correlated neurons) are stated for
+it. Adam is element-wise, so training all grid points in one weight tensor ``(G, D, C)``
+gives exactly the probes that ``G`` separate runs with the same seed would give, in one pass
+over the data and one matrix product per mini-batch. Per-probe seeds, neuron subsets, a
+step budget and a record of the per-epoch loss go through a batched variant (one
+``(G, B, n) @ (G, n, C)`` product per mini-batch) that gives the same probes.
 """
 
 from __future__ import annotations
@@ -32,12 +40,19 @@ class LinearProbe:
         ``(G, C)``.
     l1, l2
         ``(G,)`` the penalty strengths each probe was trained with.
+    losses
+        ``(E, G)`` the mean training objective (cross-entropy plus penalty, as minimised) of
+        every epoch, when training was asked to record it (``record_losses=True``).
+    steps
+        How many optimiser steps training took, when recorded.
     """
 
     weight: torch.Tensor
     bias: torch.Tensor
     l1: torch.Tensor
     l2: torch.Tensor
+    losses: torch.Tensor | None = None
+    steps: int | None = None
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """``(G, N, C)`` class scores of ``x`` ``(N, D)`` under every probe."""
@@ -118,6 +133,12 @@ def train_linear_probes(
     device: str | torch.device | None = None,
     progress: bool = True,
     keep: torch.Tensor | None = None,
+    seeds: Sequence[int] | None = None,
+    neurons: Sequence[torch.Tensor] | None = None,
+    max_steps: int | None = None,
+    record_losses: bool = False,
+    targets: Sequence[torch.Tensor] | None = None,
+    class_counts: Sequence[int] | None = None,
 ) -> LinearProbe:
     """Train one elastic-net logistic-regression probe per ``(l1[g], l2[g])`` pair at once.
 
@@ -141,16 +162,69 @@ def train_linear_probes(
         Algorithm 2 in Durrani et al.). The weights of hidden neurons receive no gradient
         from the data, so the probes are those trained on the zeroed inputs.
 
+    seeds
+        Optional, one seed per probe (or one for all): probe ``g`` then draws its own
+        initialisation and its own shuffles from ``seeds[g]``, exactly as a separate run
+        with ``seed=seeds[g]`` would, so that replicates over probe seeds train in one call.
+        Without it every probe shares ``seed``.
+    neurons
+        Optional, one index tensor per probe: probe ``g`` reads only the columns
+        ``neurons[g]`` of ``x`` (of any sizes). This gives the probes that ``keep`` masks of
+        the same neurons give (the same initial weights, Adam being element-wise), at a cost
+        in the size of each set instead of the full width. Not combined with ``keep``.
+    max_steps
+        Optional step budget: train for exactly this many optimiser steps (the last epoch
+        may be partial), instead of ``epochs`` epochs.
+    record_losses
+        Record the mean training objective of every epoch (``LinearProbe.losses``) and the
+        number of steps taken (``LinearProbe.steps``).
+    targets, class_counts
+        Optional per-probe labels, ``(N,)`` each (``y`` then only gives the shapes), and
+        per-probe numbers of classes: probe ``g`` learns ``targets[g]`` over its first
+        ``class_counts[g]`` classes, the others masked out of its softmax (their weights
+        zero, their bias ``-inf``), so that probes of different tasks on the same inputs
+        train in one call and each is the probe a separate run would give.
+
     Returns
     -------
     LinearProbe
-        With ``G = max(len(l1), len(l2), len(keep))`` probes; the weights of the neurons a
-        probe did not see are zero.
+        With ``G = max(len(l1), len(l2), len(keep), len(seeds), len(neurons))`` probes; the
+        weights of the neurons a probe did not see are zero.
     """
     _check_inputs(x, y)
     n_classes = int(y.max()) + 1 if n_classes is None else n_classes
     if n_classes < 2:
         raise ValueError("a probe needs at least two classes")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be a positive number of steps, got {max_steps}")
+    if targets is not None:
+        targets = [torch.as_tensor(t).reshape(-1) for t in targets]
+        if any(len(t) != len(x) for t in targets):
+            raise ValueError(f"every target vector needs {len(x)} labels")
+        if class_counts is None:
+            class_counts = [int(t.max()) + 1 for t in targets]
+        n_classes = max(n_classes, max(class_counts))
+    batched = seeds is not None or neurons is not None or max_steps is not None
+    if batched or record_losses or targets is not None or class_counts is not None:
+        return _train_batched(
+            x,
+            y,
+            n_classes=n_classes,
+            l1=l1,
+            l2=l2,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            device=device,
+            progress=progress,
+            keep=keep,
+            seeds=seeds,
+            neurons=neurons,
+            max_steps=max_steps,
+            targets=targets,
+            class_counts=class_counts,
+        )
     size = max(torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel())
     size = max(size, len(keep)) if keep is not None else size
     l1_grid, l2_grid = _as_grid(l1, size, "l1"), _as_grid(l2, size, "l2")
@@ -186,6 +260,173 @@ def train_linear_probes(
     weight = weight.view(-1, size, n_classes).permute(1, 0, 2).contiguous()
     bias = bias.detach().view(size, n_classes)
     return LinearProbe(weight, bias, l1_grid, l2_grid)
+
+
+def _train_batched(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    n_classes: int,
+    l1,
+    l2,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device,
+    progress: bool,
+    keep: torch.Tensor | None,
+    seeds: Sequence[int] | None,
+    neurons: Sequence[torch.Tensor] | None,
+    max_steps: int | None,
+    targets: Sequence[torch.Tensor] | None = None,
+    class_counts: Sequence[int] | None = None,
+) -> LinearProbe:
+    """:func:`train_linear_probes` with per-probe seeds, neuron sets, a step budget or a loss
+    record: every probe's weight is its own ``(n_g, C)`` block (padded to the largest set),
+    and every mini-batch is one batched product ``(G, B, n) @ (G, n, C)``."""
+    if neurons is not None and keep is not None:
+        raise ValueError("give keep masks or neuron index sets, not both")
+    n_examples, n_features = x.shape
+    sizes = [torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel()]
+    sizes += [len(keep)] if keep is not None else []
+    sizes += [len(seeds)] if seeds is not None else []
+    sizes += [len(neurons)] if neurons is not None else []
+    sizes += [len(targets)] if targets is not None else []
+    sizes += [len(class_counts)] if class_counts is not None else []
+    size = max(sizes)
+    l1_grid, l2_grid = _as_grid(l1, size, "l1"), _as_grid(l2, size, "l2")
+    if seeds is None:
+        seeds = [seed]
+    seeds = [int(s) for s in seeds]
+    if len(seeds) == 1:
+        seeds = seeds * size
+    if len(seeds) != size:
+        raise ValueError(f"seeds must be one seed or {size} of them, got {len(seeds)}")
+    if keep is not None:
+        _keep_masks(keep, size, n_features, n_classes, torch.device("cpu"))  # checks shape
+        neurons = [row.nonzero()[:, 0] for row in keep.cpu()]
+    if neurons is not None:
+        neurons = [torch.as_tensor(n, dtype=torch.long).reshape(-1).cpu() for n in neurons]
+        if len(neurons) == 1:
+            neurons = neurons * size
+        if len(neurons) != size:
+            raise ValueError(f"neurons must be one index set or {size} of them")
+        for n in neurons:
+            if len(n) == 0:
+                raise ValueError("every neuron set needs at least one neuron")
+            if n.min() < 0 or n.max() >= n_features:
+                raise ValueError(f"neuron indices must lie in [0, {n_features})")
+    counts = [n_classes] * size if class_counts is None else [int(c) for c in class_counts]
+    if len(counts) == 1:
+        counts = counts * size
+    if len(counts) != size or min(counts) < 2 or max(counts) > n_classes:
+        raise ValueError(f"class_counts must be one count or {size}, each in [2, {n_classes}]")
+    device = torch.device(device) if device is not None else x.device
+    x = x.to(device, torch.float32)
+    if targets is None:
+        targets = [y]
+    if len(targets) == 1:
+        targets = list(targets) * size
+    if len(targets) != size:
+        raise ValueError(f"targets must be one label vector or {size} of them")
+    for t, c in zip(targets, counts):
+        if t.min() < 0 or t.max() >= c:
+            raise ValueError("a probe's targets must lie in [0, its class count)")
+    shared_targets = all(t is targets[0] for t in targets)
+    y = targets[0].to(device) if shared_targets else torch.stack(list(targets)).to(device)
+    # -inf on the logits of the classes a probe does not have (a plain softmax if none)
+    absent = torch.zeros(size, n_classes)
+    for g, c in enumerate(counts):
+        absent[g, c:] = float("-inf")
+    absent = absent.to(device)
+    present = torch.isfinite(absent)[:, None, :].float()  # (G, 1, C)
+
+    # the same draws as a separate run with seed seeds[g]: initial weights, bias, shuffles
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
+    bound = 1.0 / np.sqrt(n_features)  # the default initialisation of torch.nn.Linear
+    inits = []
+    for g, c in zip(generators, counts):  # a separate run draws its own (D, c) and (c,)
+        w = torch.zeros(n_features, n_classes)
+        b = torch.zeros(n_classes)
+        w[:, :c] = (torch.rand(n_features, c, generator=g) * 2 - 1) * bound
+        b[:c] = (torch.rand(c, generator=g) * 2 - 1) * bound
+        inits.append((w, b))
+    if neurons is None:
+        width = n_features
+        columns = None
+        valid = torch.ones(size, width, 1, device=device)
+        w0 = torch.stack([w for w, _ in inits])
+    else:
+        width = max(len(n) for n in neurons)
+        columns = torch.zeros(size, width, dtype=torch.long)
+        valid = torch.zeros(size, width, 1)
+        for g, n in enumerate(neurons):
+            columns[g, : len(n)], valid[g, : len(n)] = n, 1.0
+        w0 = torch.stack([w[columns[g]] for g, (w, _) in enumerate(inits)]) * valid
+        columns, valid = columns.to(device), valid.to(device)
+    weight = w0.to(device).requires_grad_()  # (G, n, C)
+    bias = torch.stack([b for _, b in inits]).to(device).requires_grad_()  # (G, C)
+    l1_dev, l2_dev = l1_grid.to(device), l2_grid.to(device)
+    optimizer = torch.optim.Adam([weight, bias], lr=lr)
+
+    per_epoch = -(-n_examples // batch_size)
+    if max_steps is not None:
+        epochs = -(-max_steps // per_epoch)
+    total = max_steps if max_steps is not None else epochs * per_epoch
+    shared = len(set(seeds)) == 1
+    losses, steps = [], 0
+    for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
+        if shared:
+            order = torch.randperm(n_examples, generator=generators[0])
+            for g in generators[1:]:  # keep every generator in step with a separate run
+                torch.randperm(n_examples, generator=g)
+            orders = order.expand(size, -1)
+        else:
+            orders = torch.stack([torch.randperm(n_examples, generator=g) for g in generators])
+        orders = orders.to(device)
+        epoch_sum, batches = torch.zeros(size, device=device), 0
+        for start in range(0, n_examples, batch_size):
+            if steps == total:
+                break
+            idx = orders[:, start : start + batch_size]  # (G, B)
+            if columns is None:
+                xb = x[idx[0]].expand(size, -1, -1) if shared else x[idx]
+            else:
+                rows = idx[0][None, :, None] if shared else idx[:, :, None]
+                xb = x[rows, columns[:, None, :]]  # (G, B, n)
+            logits = torch.bmm(xb, weight * valid) + (bias + absent)[:, None, :]  # (G, B, C)
+            labels = y[idx] if shared_targets else torch.gather(y, 1, idx)
+            ce = (
+                torch.nn.functional.cross_entropy(
+                    logits.reshape(-1, n_classes), labels.reshape(-1), reduction="none"
+                )
+                .view(size, -1)
+                .mean(1)
+            )
+            seen = weight * valid
+            objective = ce + l1_dev * seen.abs().sum((1, 2)) + l2_dev * seen.pow(2).sum((1, 2))
+            optimizer.zero_grad(set_to_none=True)
+            objective.sum().backward()
+            optimizer.step()
+            epoch_sum += objective.detach()
+            batches += 1
+            steps += 1
+        if batches:
+            losses.append(epoch_sum / batches)
+    weight = weight.detach() * valid
+    if columns is not None:
+        full = torch.zeros(size, n_features, n_classes, device=device)
+        full.scatter_add_(1, columns[:, :, None].expand(-1, -1, n_classes), weight)
+        weight = full
+    return LinearProbe(
+        (weight * present).contiguous(),
+        bias.detach() + absent,
+        l1_grid,
+        l2_grid,
+        losses=torch.stack(losses).cpu(),
+        steps=steps,
+    )
 
 
 def control_task_labels(

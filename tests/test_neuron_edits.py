@@ -84,6 +84,24 @@ def test_split_model_edits_equal_a_hooked_whole_model(
     assert stacked[1] != stacked[2]  # the translation changes predictions
 
 
+def test_split_model_with_several_decoders_equals_one_at_a_time(model, tokenizer, decoder):
+    torch.manual_seed(2)
+    other = WordDecoder(model.get_input_embeddings().weight, torch.arange(2000)).eval()
+    batch = tokenize_words(tokenizer, SENTENCES)
+    labels = batch.spread([[-1, 1, 0, -1, -1], [-1, 0, 1, -1]])
+    edits = [
+        None,
+        translation(labels, torch.arange(32), torch.full((32,), 2.0), torch.randn(2, 32)),
+    ]
+    both = SplitModel(model, [decoder, other], tokenizer, batch, 1).predict_all(edits)
+    for j, single in enumerate((decoder, other)):
+        alone = SplitModel(model, single, tokenizer, batch, 1).predict(edits)
+        assert [found[j] for found in both] == alone
+    assert both[0][0] != both[0][1]  # two random decoders disagree
+    with pytest.raises(ValueError, match="at least one decoder"):
+        SplitModel(model, [], tokenizer, batch, 1)
+
+
 def test_zero_neurons_change_nothing(model, tokenizer, decoder):
     batch = tokenize_words(tokenizer, SENTENCES)
     labels = batch.spread([[0, 1, 0, 0, -1], [-1, 0, 1, -1]])

@@ -290,7 +290,8 @@ class SplitModel:
     model
         A BERT-like encoder (``model.encoder.layer`` holds its blocks).
     decoder
-        The word-decoding head on the last layer (:class:`WordDecoder`).
+        The word-decoding head on the last layer (:class:`WordDecoder`), or a sequence of them
+        (decoders trained with different seeds: replicates that share every pass of the top).
     tokenizer
         The encoder's tokenizer (to turn predicted ids back into words).
     batch
@@ -304,7 +305,7 @@ class SplitModel:
     def __init__(
         self,
         model: torch.nn.Module,
-        decoder: WordDecoder,
+        decoder: WordDecoder | Sequence[WordDecoder],
         tokenizer,
         batch: TokenBatch,
         layer: int,
@@ -314,7 +315,10 @@ class SplitModel:
         blocks = encoder_layers(model)
         if not 0 <= layer <= len(blocks):
             raise ValueError(f"layer must be in [0, {len(blocks)}], got {layer}")
-        self.decoder, self.tokenizer, self.batch = decoder, tokenizer, batch
+        self.decoders = list(decoder) if isinstance(decoder, (list, tuple)) else [decoder]
+        if not self.decoders:
+            raise ValueError("SplitModel needs at least one decoder")
+        self.decoder, self.tokenizer, self.batch = self.decoders[0], tokenizer, batch
         self.top = blocks[layer:]
         with torch.inference_mode():
             self.states = model(
@@ -326,45 +330,63 @@ class SplitModel:
         self.buckets = [
             (rows, int(lengths[rows].max())) for rows in lengths.argsort().split(bucket_size)
         ]
-        self._unedited: list[list[str]] | None = None
+        self._unedited: list[list[list[str]]] | None = None
 
-    @torch.inference_mode()
     def predict(
         self,
         edits: Sequence[Callable[[torch.Tensor], torch.Tensor] | None],
         *,
         rows_per_pass: int = 1024,
     ) -> list[list[list[str]]]:
-        """The words predicted under each edit (``None``: unedited), one list per edit.
+        """The words the first decoder predicts under each edit (``None``: unedited), one list
+        per edit (:meth:`predict_all` gives every decoder's)."""
+        return [found[0] for found in self.predict_all(edits, rows_per_pass=rows_per_pass)]
+
+    @torch.inference_mode()
+    def predict_all(
+        self,
+        edits: Sequence[Callable[[torch.Tensor], torch.Tensor] | None],
+        *,
+        rows_per_pass: int = 1024,
+    ) -> list[list[list[list[str]]]]:
+        """``[edit][decoder]``: the words each decoder predicts under each edit.
 
         Edited copies of the states are stacked along the batch, as many per pass of the top
-        as fit in ``rows_per_pass`` sentences (at least one); the unedited prediction is
-        computed once and reused.
+        as fit in ``rows_per_pass`` sentences (at least one); every decoder reads the same
+        pass; the unedited prediction is computed once and reused.
         """
         if self._unedited is None and any(e is None for e in edits):
-            self._unedited = _words(self.tokenizer, self.batch, self._top_ids([self.states])[0])
+            self._unedited = [
+                _words(self.tokenizer, self.batch, ids[0]) for ids in self._top_ids([self.states])
+            ]
         edited = [e for e in edits if e is not None]
         per_pass = max(1, rows_per_pass // len(self.batch.sentences))
         words = []
         for first in range(0, len(edited), per_pass):
             ids = self._top_ids([e(self.states) for e in edited[first : first + per_pass]])
-            words.extend(_words(self.tokenizer, self.batch, i) for i in ids)
+            words.extend(
+                [_words(self.tokenizer, self.batch, ids[j, i]) for j in range(len(ids))]
+                for i in range(ids.shape[1])
+            )
         found = iter(words)
         return [self._unedited if e is None else next(found) for e in edits]
 
     def _top_ids(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
-        """``(E, B, T)`` predicted ids (0 off words) for ``E`` copies of the states."""
+        """``(D, E, B, T)`` ids (0 off words) that ``D`` decoders predict for ``E`` copies of
+        the states."""
         stacked = torch.stack(list(states))
         n = len(states)
-        ids = torch.zeros(stacked.shape[:3], dtype=torch.long)
+        ids = torch.zeros((len(self.decoders), *stacked.shape[:3]), dtype=torch.long)
         for rows, width in self.buckets:
             hidden = stacked[:, rows.to(stacked.device), :width].flatten(0, 1)
             mask = self.batch.attention_mask[rows, :width].repeat(n, 1)
             top = run_layers(self.top, hidden, mask)
             words = (self.batch.word_index[rows, :width] >= 0).repeat(n, 1)
-            found = torch.zeros(words.shape, dtype=torch.long)
-            found[words] = self.decoder.predict_ids(top[words.to(top.device)]).cpu()
-            ids[:, rows, :width] = found.view(n, len(rows), width)
+            at_words = top[words.to(top.device)]
+            for j, decoder in enumerate(self.decoders):
+                found = torch.zeros(words.shape, dtype=torch.long)
+                found[words] = decoder.predict_ids(at_words).cpu()
+                ids[j, :, rows, :width] = found.view(n, len(rows), width)
         return ids
 
 

@@ -180,8 +180,9 @@ def test_score_function_gradient_is_unbiased():
 
 def test_constraints_are_fractions_of_units():
     loc = torch.zeros(3, 10)
-    dist = HardConcrete()
-    violations = constraint_violations(loc, DiffMaskConfig(alpha=0.1, beta=0.2))
+    config = DiffMaskConfig(alpha=0.1, beta=0.2, distribution=HardConcrete())
+    dist = config.distribution
+    violations = constraint_violations(loc, config)
     torch.testing.assert_close(violations[0], dist.prob_nonzero(loc).mean(-1) - 0.1)
     torch.testing.assert_close(violations[1], dist.prob_open(loc).mean(-1) - 0.2)
     assert torch.equal(constraint_violations(loc, DiffMaskConfig())[1], torch.zeros(3))

@@ -248,9 +248,15 @@ def evaluate_masks(
 
 @dataclasses.dataclass
 class DiffMaskConfig:
-    """Hyperparameters of :func:`train_masks`. The paper leaves most unspecified: the
-    defaults follow the CPU pilot of the spec (Louizos' Hard Concrete, Adam at 0.1, a tanh
-    baseline), with a dual step of 2 and the paper's ``alpha`` and ``kl_weight``.
+    """Hyperparameters of :func:`train_masks`. The paper leaves most unspecified. The
+    defaults make the L0 budget bind: the paper's support ``[0, 1)`` with the DiffMask
+    code's Hard Concrete ``(tau, l, r) = (0.2, -0.2, 1.0)``, masks that start (mostly) off
+    (``init_loc = -4``, ``P(m != 0) ~ 0.02``), a fast dual ascent (the constraint is a
+    fraction of the units, so the multiplier of a count is ``lambda / k``) clipped as the
+    DiffMask code clips its multiplier, Adam at 0.1 on ``(loc, b_raw)``, a tanh baseline
+    and the paper's ``alpha`` and ``kl_weight``. The ratio term is averaged over the batch
+    where Eq. 4 sums over the data: the same minimiser, with the multiplier scaled by the
+    number of examples.
 
     Attributes
     ----------
@@ -275,6 +281,12 @@ class DiffMaskConfig:
         Adam steps on ``(loc, b_raw)``, examples per step, learning rate.
     lambda_lr
         Step size of the dual ascent on the multipliers.
+    lambda_max
+        Ceiling of the multipliers (the DiffMask code clips its multiplier to [0, 200]);
+        None: no ceiling.
+    init_loc
+        Mean of the initial mask locations. A negative value starts every unit (mostly)
+        untouched, so that the search grows a set of units instead of pruning a dense one.
     init_noise
         Standard deviation of the random initialisation of ``loc`` and ``b_raw`` (0: all
         runs start alike and differ only by their samples).
@@ -295,9 +307,13 @@ class DiffMaskConfig:
     steps: int = 400
     batch_size: int = 128
     lr: float = 0.1
-    lambda_lr: float = 2.0
+    lambda_lr: float = 300.0
+    lambda_max: float | None = 2000.0
+    init_loc: float = -4.0
     init_noise: float = 0.5
-    distribution: HardConcrete = dataclasses.field(default_factory=HardConcrete)
+    distribution: HardConcrete = dataclasses.field(
+        default_factory=lambda: HardConcrete(0.2, -0.2, 1.0)
+    )
     eval_every: int = 25
 
     def __post_init__(self) -> None:
@@ -460,7 +476,7 @@ def train_masks(
     units = model.n_layers * model.hidden_dim
     generator = torch.Generator(device=device).manual_seed(seed)
     init = torch.randn(2, runs, units, generator=generator, device=device) * config.init_noise
-    loc = init[0].clone().requires_grad_()
+    loc = (init[0] + config.init_loc).requires_grad_()
     raw_baseline = init[1].clone().requires_grad_()
     optimizer = torch.optim.Adam([loc, raw_baseline], lr=config.lr)
     multipliers = torch.zeros(2, runs, device=device)
@@ -491,7 +507,9 @@ def train_masks(
             violations = constraint_violations(loc, config)
             loss = objective.mean(-1) + (multipliers * violations).sum(0)
             if config.estimator == "reinforce":
-                cost = objective.detach().mean(-1, keepdim=config.shared_sample)
+                # (R, 1) for one shared sample per run, (R, B) for one sample per example
+                cost = objective.detach()
+                cost = cost.mean(-1, keepdim=True) if config.shared_sample else cost
                 control = cost.mean(-1) if control is None else control
                 loss = loss + score_function_surrogate(cost, control, mask, loc)
                 decay = config.control_decay
@@ -501,7 +519,7 @@ def train_masks(
             optimizer.step()
             with torch.no_grad():
                 multipliers += config.lambda_lr * violations.detach()
-                multipliers.clamp_(min=0)
+                multipliers.clamp_(min=0, max=config.lambda_max)
             seconds += time.perf_counter() - started
             losses.append(objective.detach().mean(-1))
     return MaskTraining(
@@ -543,7 +561,10 @@ def cached_masks(
 ) -> MaskTraining:
     """:func:`train_masks`, stored in the disk cache under everything that determines it
     (the model's weights, both tasks, the configuration, ``runs`` and ``seed``)."""
-    tasks = [dataclasses.astuple(task) for task in (train, evaluation)]
+    # the tasks' tensors themselves (dataclasses.astuple would deep-copy them on every call)
+    tasks = [
+        [getattr(task, f.name) for f in dataclasses.fields(task)] for task in (train, evaluation)
+    ]
     key = {"model": module_fingerprint(model), "tasks": tasks, "config": dataclasses.asdict(config)}
 
     def build() -> dict:

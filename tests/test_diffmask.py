@@ -1,0 +1,106 @@
+"""DiffMask on a planted problem whose answer is known: the decision flips only when all
+``K`` planted units are replaced, and no other unit affects anything."""
+
+import pytest
+import torch
+
+from utils.diffmask import DiffMaskConfig, InterventionTask, train_masks
+from utils.lstm import LSTMNetwork
+
+HIDDEN, LAYERS, VOCAB = 8, 2, 6
+UNITS = HIDDEN * LAYERS
+PLANTED = [HIDDEN + 1, HIDDEN + 4, HIDDEN + 6]  # three layer-2 units
+D, T = 4, 5  # the model's current choice d and the desired form t
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one thread avoids the cost of contended thread pools."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def planted_model() -> LSTMNetwork:
+    """An LSTM whose hidden units are all constant, tanh(0.5), whatever the input (zero
+    input and recurrent weights, saturated gates, no memory), and whose decoder gives
+    ``logit(d) - logit(t) = sum of the planted units' activations + bias``, with the bias
+    chosen so that the decision flips only when all planted units are set to -1."""
+    torch.manual_seed(0)
+    model = LSTMNetwork(VOCAB, VOCAB, embedding_dim=3, hidden_dim=HIDDEN, n_layers=LAYERS)
+    with torch.no_grad():
+        for name, param in model.lstm.named_parameters():
+            param.zero_()
+            if name.startswith("bias_ih"):
+                i, f, g, o = param.view(4, HIDDEN)
+                i.fill_(20.0), f.fill_(-20.0), g.fill_(0.5493), o.fill_(20.0)  # h = tanh(0.5)
+        model.decoder.weight.zero_()
+        model.decoder.bias.zero_()
+        h = torch.tanh(torch.tensor(0.5)).item()
+        for unit in PLANTED:
+            model.decoder.weight[D, unit - HIDDEN] = 1.0
+        # replacing j planted units by -1 lowers the gap by j (1 + h): flip only at j = K
+        gap = (len(PLANTED) - 0.5) * (1 + h)
+        model.decoder.bias[D] = gap - len(PLANTED) * h
+    return model.eval()
+
+
+def planted_task(model: LSTMNetwork, n: int = 16) -> InterventionTask:
+    tokens = torch.randint(1, VOCAB, (n, 6), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        log_probs = torch.log_softmax(model(tokens), -1)
+    return InterventionTask(
+        tokens,
+        torch.full((n,), 5),
+        torch.full((n,), 2),
+        torch.full((n,), D),
+        torch.full((n,), T),
+        log_probs,
+    )
+
+
+def train(alpha: float, steps: int = 200, runs: int = 3, **settings) -> tuple:
+    model = planted_model()
+    task = planted_task(model)
+    config = DiffMaskConfig(
+        mode="every",
+        alpha=alpha,
+        kl_weight=0.0,
+        steps=200,
+        batch_size=8,
+        eval_every=50,
+        **settings,
+    )
+    return train_masks(model, task, task, config, runs=runs, seed=0, progress=False), config
+
+
+def test_planted_problem_original_decision_needs_all_units():
+    model = planted_model()
+    task = planted_task(model)
+    logits = model(task.tokens)[:, 5]
+    assert (logits[:, D] > logits[:, T]).all()
+
+
+def test_trained_mask_finds_exactly_the_planted_units():
+    result, _ = train(alpha=0.25)  # a budget of 4 units, 3 needed
+    masks = result.masks()
+    expected = torch.zeros(UNITS)
+    expected[PLANTED] = 1.0
+    assert torch.equal(masks, expected.expand_as(masks)), masks
+    assert (result.history["accuracy"][-1] == 1.0).all()
+    assert (result.baseline[:, PLANTED] < -0.5).all()  # pushed towards -1
+
+
+def test_trained_mask_respects_a_budget_that_binds():
+    result, config = train(alpha=1 / UNITS)  # one unit allowed, three needed
+    expected_units = result.history["expected_units"][-1]
+    assert (expected_units <= config.alpha * UNITS + 0.5).all(), expected_units
+    assert (result.masks().sum(1) <= 1).all()
+
+
+def test_reinforce_with_one_sample_per_example_runs():
+    result, _ = train(alpha=0.25, steps=20, estimator="reinforce", shared_sample=False)
+    assert result.loc.shape == (3, UNITS) and torch.isfinite(result.loc).all()
+    result, _ = train(alpha=0.25, steps=20, estimator="reinforce", shared_sample=True)
+    assert torch.isfinite(result.loc).all()

@@ -20,20 +20,24 @@ $(VENV)/.installed: pyproject.toml
 # the book, every chapter executed at SCALE="default" (override: make book BOOK_SCALE=ci).
 # One build folder per scale and seed, each with its own execution cache (myst-nb keys a
 # notebook by its code cells, not by BOOK_SCALE): a rebuild re-executes only the chapters
-# whose code cells changed. A change to the package (utils, replication) starts it afresh.
+# whose code cells changed. A change to the package (utils, replication) starts it afresh;
+# one to the book's configuration, styles or extensions rewrites every page (no re-execution).
 BOOK_SCALE ?= default
 BOOK_SEED ?= 0
 BOOK_BUILD = book/_build/$(BOOK_SCALE)-seed$(BOOK_SEED)
 BOOK_HTML = $(BOOK_BUILD)/_build/html
-CODE_STAMP = $(shell cat $$(find utils replication -name '*.py' -o -name '*.json' | sort) \
-	pyproject.toml | sha256sum | cut -c1-16)
+stamp = $(shell cat $$(find $(1) -type f -not -path '*/__pycache__/*' | sort) | sha256sum | cut -c1-16)
+CODE_STAMP = $(call stamp,utils replication pyproject.toml)
+PAGE_STAMP = $(call stamp,book/_config.yml book/_toc.yml book/_static book/_ext)
 
 book: setup
 	@if [ "$$(cat $(BOOK_BUILD)/code-stamp 2>/dev/null)" != "$(CODE_STAMP)" ]; then \
 	  rm -rf $(BOOK_BUILD); fi
 	BOOK_SCALE=$(BOOK_SCALE) BOOK_SEED=$(BOOK_SEED) HF_HUB_OFFLINE=1 \
-	  $(BIN)/jupyter-book build book --path-output $(BOOK_BUILD)
+	  $(BIN)/jupyter-book build book --path-output $(BOOK_BUILD) \
+	  $$([ "$$(cat $(BOOK_BUILD)/page-stamp 2>/dev/null)" = "$(PAGE_STAMP)" ] || echo --all)
 	echo $(CODE_STAMP) > $(BOOK_BUILD)/code-stamp
+	echo $(PAGE_STAMP) > $(BOOK_BUILD)/page-stamp
 	@echo "open $(BOOK_HTML)/index.html"
 
 # the built book in a real browser (the system's Chromium, driven by Playwright): every page,

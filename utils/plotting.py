@@ -21,14 +21,20 @@ def text_heatmap(
     """Draw sentences with each word's background coloured by its activation.
 
     Red is positive, blue negative, white zero; the colour scale is symmetric around zero,
-    up to ``limit`` (default: the largest absolute value shown). One sentence per line.
+    up to ``limit`` (default: the largest absolute value shown). One sentence per line; the
+    font shrinks below ``fontsize`` where the longest sentence would not fit the axes.
     """
     if len(sentences) != len(values):
         raise ValueError(f"{len(sentences)} sentences but {len(values)} rows of values")
     flat = np.concatenate([np.asarray(v, dtype=float) for v in values]) if values else np.zeros(1)
     limit = float(limit or np.abs(flat).max() or 1.0)
     colormap = plt.get_cmap(cmap)
-    char = 0.0105 * fontsize / 10  # approximate width of one character, in axes fractions
+    # words are laid out in a monospace font, whose characters advance 0.6 em: measured
+    # against the axes' width in points, so the layout holds for any figure size
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72
+    longest = max((sum(len(w) + 1 for w in words) for words in sentences), default=1)
+    fontsize = min(fontsize, width / (0.6 * longest))
+    char = 0.6 * fontsize / width  # one character, in axes fractions
     line = 1.0 / max(len(sentences), 1)
     for row, (words, acts) in enumerate(zip(sentences, values)):
         if len(words) != len(acts):

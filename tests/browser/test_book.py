@@ -81,6 +81,11 @@ def test_page_renders_math_figures_and_no_errors(page, name):
         ".map(i => i.src.slice(0, 80))"
     )
     assert not broken, f"figures that did not load: {broken}"
+    scrolling = page.evaluate(
+        "() => [...document.querySelectorAll('div.cell_input pre')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 60))"
+    )
+    assert not scrolling, f"code cells wider than the page: {scrolling}"
     errors = page.locator(".cell_output .traceback, .cell_output .output.error").count()
     assert errors == 0, "a cell shows an error"
     assert not page.errors, f"JavaScript errors: {page.errors}"
@@ -153,24 +158,28 @@ def jupyterlab(tmp_path_factory):
 
 def test_a_live_widget_redraws_in_jupyterlab(browser, jupyterlab):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(jupyterlab)
-    page.wait_for_selector(".jp-Notebook", timeout=120_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    page.locator(".jp-Notebook").click()
-    page.keyboard.press("Control+Shift+Enter")  # no-op guard: focus the notebook first
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    slider = page.locator(".widget-slider .noUi-handle").first
-    slider.wait_for(timeout=600_000)  # the chapter runs at SCALE="ci"
-    panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-slider")).first
-    slider.scroll_into_view_if_needed()
-    assert panel.locator(".widget-output img").count() == 0  # nothing drawn until a change
-    slider.focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    panel.locator(".widget-output img").first.wait_for(timeout=120_000)
-    assert panel.locator(".widget-output img").first.evaluate("(e) => e.naturalWidth > 0")
     shots = Path(os.environ.get("BOOK_SCREENSHOTS", HTML.parent / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
-    panel.screenshot(path=str(shots / "jupyterlab-live-widget.png"))
-    page.close()
+    try:
+        page.goto(jupyterlab)
+        # the kernel is ready once the status bar names it idle
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=300_000)
+        page.locator("[data-command='notebook:restart-run-all']").first.click()
+        page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart the kernel and run all?"
+        page.locator(".jp-InputPrompt", has_text="[1]").first.wait_for(timeout=300_000)
+        slider = page.locator(".widget-slider .noUi-handle").first
+        slider.wait_for(timeout=900_000)  # the chapter runs at SCALE="ci"
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=900_000)
+        panel = page.locator(".widget-vbox").filter(has=page.locator(".widget-slider")).first
+        drawn = panel.locator(".widget-output img")
+        assert drawn.count() == 0  # the panel draws nothing until a change
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        drawn.first.wait_for(timeout=120_000)
+        assert drawn.first.evaluate("(e) => e.complete && e.naturalWidth > 0")
+        panel.screenshot(path=str(shots / "jupyterlab-live-widget.png"))
+    finally:
+        page.screenshot(path=str(shots / "jupyterlab.png"))
+        page.close()

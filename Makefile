@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup book test test-seeds browser-test lint lab bench clean
+.PHONY: setup book test test-seeds browser-test gpu-check lint lab bench clean
 
 setup: $(VENV)/.installed
 
@@ -63,6 +63,12 @@ test-seeds: setup
 	for seed in 1 2; do \
 	  BOOK_SCALE=ci BOOK_SEED=$$seed HF_HUB_OFFLINE=1 $(BIN)/python -m pytest book $(NBVAL) || exit 1; \
 	done
+
+# on a machine with CUDA: every kernel on the device against its CPU result, with its speed
+gpu-check: setup
+	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+	  HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m gpu -p no:cacheprovider -s -q; \
+	else echo "no CUDA device here: nothing to check"; fi
 
 lint: setup
 	$(BIN)/ruff check .

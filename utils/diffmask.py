@@ -635,6 +635,11 @@ def load_word_language_model(
 ) -> tuple[LSTMNetwork, Vocabulary]:
     """Load a PyTorch ``word_language_model`` LSTM (Gulordava et al.'s 650-unit model).
 
+    The tokens are re-indexed to :class:`Vocabulary`'s convention (``<pad>``, ``<unk>``,
+    ``<bos>``, ``<eos>`` first): embedding and decoder rows are permuted accordingly,
+    ``<bos>`` reuses the ``<eos>`` embedding (the model reads sentences after an ``<eos>``)
+    and ``<pad>``/``<bos>`` are never predicted.
+
     Parameters
     ----------
     checkpoint
@@ -642,11 +647,6 @@ def load_word_language_model(
         state dict. The pickled module is read without its class being importable.
     vocabulary
         The vocabulary file, one token per line, line ``i`` being id ``i``.
-
-    The tokens are re-indexed to :class:`Vocabulary`'s convention (``<pad>``, ``<unk>``,
-    ``<bos>``, ``<eos>`` first): embedding and decoder rows are permuted accordingly,
-    ``<bos>`` reuses the ``<eos>`` embedding (the model reads sentences after an ``<eos>``)
-    and ``<pad>``/``<bos>`` are never predicted.
     """
     words = Path(vocabulary).read_text(encoding="utf-8").split("\n")
     words = [w for w in words if w]

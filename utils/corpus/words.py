@@ -15,6 +15,7 @@ Verbs (``VERBS``, keyed by ``(frame, subject type, object type, topic)``):
 Adjectives (``ADJECTIVES``, keyed by the noun types they modify):
     ``word`` takes *more*/*most*, ``word~`` inflects (-er/-est, with the usual spelling
     changes), ``word=comparative=superlative`` irregular.
+
 Frames: ``intr`` intransitive, ``tr`` transitive, ``ditr`` ditransitive (NP NP and NP to
 NP), ``comp`` sentential complement (that-clause). Noun types: ``H`` person, ``N``
 animal, ``T`` thing, ``F`` food, ``P`` place, ``X`` abstract, ``E`` event, ``G`` group.

@@ -43,6 +43,10 @@ def test_page_grid_fits_the_frame_budget_and_keeps_the_defaults():
     assert len(grid["direction"]) * len(grid["step"]) * len(grid["scale"]) <= 24
     # a menu too long for the page stays at its default there (live in Jupyter only)
     assert list(page_grid({"unit": list(range(40)), "k": (1, 8)}, {"unit": 0, "k": 3})) == ["k"]
+    # a control with one setting is no control
+    one = page_grid({"model": ["pretrained"], "layer": (5, 5), "k": (1, 8)},
+                    {"model": "pretrained", "layer": 5, "k": 3})  # fmt: skip
+    assert list(one) == ["k"]
 
 
 def test_page_figure_switches_between_precomputed_frames(monkeypatch):

@@ -51,6 +51,14 @@ def _options(abbrev: Any) -> list[tuple[str, Any]] | None:
     return None
 
 
+def _is_fixed(abbrev: Any) -> bool:
+    """Whether a control has a single setting (a one-item menu, a slider over one value)."""
+    options = _options(abbrev)
+    if options is not None:
+        return len(options) < 2
+    return isinstance(abbrev, tuple) and len(abbrev) in (2, 3) and not abbrev[1] > abbrev[0]
+
+
 def _slider_values(abbrev: Sequence[float], default: Any, n: int) -> list[Any]:
     """``n`` evenly spaced values of a ``(lo, hi[, step])`` slider on its steps, and its default."""
     lo, hi = abbrev[0], abbrev[1]
@@ -78,12 +86,16 @@ def page_grid(
     Menus and checkboxes keep all their options, in the order given, while the product fits;
     the sliders share what is left, evenly spaced and always including their default. Controls
     that do not fit (and text boxes) stay at their default in the page: they are live in Jupyter.
+    A control with a single setting (a one-item menu, a slider from a value to itself) is left
+    out: there is nothing to move.
     """
     grid: dict[str, list[tuple[str, Any]]] = {}
     sliders = []
     size = 1
     for name, abbrev in controls.items():
         options = _options(abbrev)
+        if _is_fixed(abbrev):
+            continue
         if options is None and isinstance(abbrev, tuple) and len(abbrev) in (2, 3):
             sliders.append(name)
         elif options is not None and size * len(options) <= max_frames:
@@ -256,7 +268,8 @@ def explore(draw: Callable[..., Any], page_frames: int = PAGE_FRAMES, **controls
     if unknown:
         raise ValueError(f"{draw.__name__} has no parameters {unknown}")
     grid = page_grid(controls, defaults, page_frames) if page_frames > 1 else {}
-    display(PageFigure(draw, defaults, grid, [name for name in controls if name not in grid]))
+    kernel_only = [n for n, abbrev in controls.items() if n not in grid and not _is_fixed(abbrev)]
+    display(PageFigure(draw, defaults, grid, kernel_only))
     try:
         import ipywidgets
     except ImportError:

@@ -93,9 +93,9 @@ def page_grid(
     sliders = []
     size = 1
     for name, abbrev in controls.items():
-        options = _options(abbrev)
         if _is_fixed(abbrev):
             continue
+        options = _options(abbrev)
         if options is None and isinstance(abbrev, tuple) and len(abbrev) in (2, 3):
             sliders.append(name)
         elif options is not None and size * len(options) <= max_frames:

@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 
-.PHONY: setup book test test-seeds browser-test gpu-check lint lab bench clean
+.PHONY: setup book test test-seeds smoke browser-test gpu-check lint lab bench clean
 
 setup: $(VENV)/.installed
 
@@ -64,10 +64,18 @@ test-seeds: setup
 	  BOOK_SCALE=ci BOOK_SEED=$$seed HF_HUB_OFFLINE=1 $(BIN)/python -m pytest book $(NBVAL) || exit 1; \
 	done
 
+# every chapter's full-scale code path (SCALE="full", every size tiny) on tiny real-format
+# models and data files built offline (tests/smoke/): a crash at full scale shows here, on a CPU
+BOOK_DEVICE ?= cpu
+smoke: setup
+	BOOK_DEVICE=$(BOOK_DEVICE) HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/test_smoke.py \
+	  -m smoke -p no:cacheprovider -v --durations=0
+
 # on a machine with CUDA: every kernel on the device against its CPU result, with its speed
 gpu-check: setup
 	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
-	  HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m gpu -p no:cacheprovider -s -q; \
+	  HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests -m gpu -p no:cacheprovider -s -q && \
+	  $(MAKE) smoke BOOK_DEVICE=cuda; \
 	else echo "no CUDA device here: nothing to check"; fi
 
 lint: setup

@@ -22,10 +22,11 @@ def isolated_storage(tmp_path, monkeypatch):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Skip tests marked ``gpu`` on machines without CUDA."""
-    if torch.cuda.is_available():
-        return
-    skip = pytest.mark.skip(reason="needs a CUDA device")
+    """Skip tests marked ``gpu`` on machines without CUDA, and the full-scale smoke runs
+    unless asked for (``-m smoke``: ``make smoke``)."""
+    smoke_asked = "smoke" in (config.getoption("markexpr") or "")
     for item in items:
-        if "gpu" in item.keywords:
-            item.add_marker(skip)
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))
+        if "smoke" in item.keywords and not smoke_asked:
+            item.add_marker(pytest.mark.skip(reason="the full-scale path: make smoke"))

@@ -61,3 +61,19 @@ def test_cpu_threads_follow_the_scale_and_the_environment(monkeypatch):
             limit_cpu_threads(torch.device("cpu"), "ci")
     finally:
         torch.set_num_threads(before)
+
+
+def test_fill_scale_defaults_keeps_given_values_and_names_bad_tables():
+    from utils.runtime import fill_scale_defaults
+
+    table = {"ci": {"STEPS": 10, "LR": 0.1}, "default": {"STEPS": 100, "LR": 0.1},
+             "full": {"STEPS": 1000, "LR": 0.01}}  # fmt: skip
+    namespace = {"STEPS": None, "LR": 0.5}
+    assert fill_scale_defaults(namespace, table, "full") == {"STEPS": 1000, "LR": 0.5}
+    assert namespace == {"STEPS": 1000, "LR": 0.5}
+    with pytest.raises(ValueError, match="does not declare"):
+        fill_scale_defaults({"STEPS": None}, table, "ci")
+    with pytest.raises(ValueError, match="differ in"):
+        fill_scale_defaults(namespace, {**table, "full": {"STEPS": 1}}, "ci")
+    with pytest.raises(ValueError, match="unknown SCALE"):
+        fill_scale_defaults(namespace, table, "huge")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import random
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -90,3 +91,45 @@ def check_scale(scale: str) -> str:
 def by_scale(scale: str, *, ci: T, default: T, full: T) -> T:
     """Pick the value for ``scale``: ``by_scale(SCALE, ci=200, default=2000, full=20000)``."""
     return {"ci": ci, "default": default, "full": full}[check_scale(scale)]
+
+
+def fill_scale_defaults(
+    namespace: dict[str, Any], by_scale: Mapping[str, Mapping[str, Any]], scale: str
+) -> dict[str, Any]:
+    """Give each knob that a chapter's parameters cell left ``None`` its value at ``scale``.
+
+    A chapter's parameters cell declares every size and hyperparameter as ``NAME = None`` and
+    gives their values per scale in one table, ``BY_SCALE = {"ci": {...}, "default": {...},
+    "full": {...}}``. A value set in the cell, or with ``-p NAME=VALUE``, is kept as given; the
+    others take ``BY_SCALE[scale]``.
+
+    Parameters
+    ----------
+    namespace
+        The chapter's globals (``globals()``), updated in place.
+    by_scale
+        The per-scale defaults; every scale names the same knobs.
+    scale
+        One of :data:`SCALES`.
+
+    Returns
+    -------
+    dict
+        Every knob of the table with the value the run uses, for the run's record.
+    """
+    check_scale(scale)
+    names = set(by_scale.get(scale, {}))
+    for other, table in by_scale.items():
+        if set(table) != names:
+            diff = sorted(set(table) ^ names)
+            raise ValueError(f"BY_SCALE[{other!r}] and BY_SCALE[{scale!r}] differ in {diff}")
+    undeclared = sorted(name for name in names if name not in namespace)
+    if undeclared:
+        raise ValueError(
+            f"BY_SCALE names {undeclared}, which the parameters cell does not declare: add "
+            "them there as NAME = None so that -p can set them"
+        )
+    for name in names:
+        if namespace[name] is None:
+            namespace[name] = by_scale[scale][name]
+    return {name: namespace[name] for name in by_scale[scale]}

@@ -9,6 +9,7 @@ published numbers live in ``replication/published/NAME.json`` under the same key
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -20,6 +21,10 @@ from utils.cache import atomic_write
 from utils.results import published, read_results, results_dir, verdict_counts
 from utils.runtime import check_scale, resolve_device
 from utils.verdicts import NOT_TESTED, VERDICTS
+
+# papermill reads a parameters cell line by line; the lines of a chapter's multi-line BY_SCALE
+# table are not parameters of their own, and its warning for each of them is noise
+logging.getLogger("papermill.translators").setLevel(logging.ERROR)
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from tests.naive import word_activations_one_by_one
-from tests.tiny_models import FAMILIES, build_tiny_model
+from tests.tiny_models import FAMILIES, WORDS, build_tiny_model
 from utils.activations import extract_activations
 from utils.models import load_encoder, tokenizer_family
 from utils.neuron_edits import _words, tokenize_words
+from utils.tokens import encode_words, model_max_length
 
 # a word split into several pieces (barking), one the vocabulary lacks (xyzzy, Ωmega)
 SENTENCES = [["the", "dogs", "barking", "loudly"], ["xyzzy", "cat", "Ωmega"], ["a"]]
@@ -62,11 +63,53 @@ def test_word_alignment_matches_one_sentence_at_a_time(tiny):
         torch.testing.assert_close(got.values, want, atol=1e-5, rtol=1e-5)
 
 
-def test_a_sentence_over_the_models_limit_is_a_clear_error(tiny):
+def test_a_sentence_over_the_models_limit_is_read_in_windows(tiny):
+    """Every word of a long sentence gets the vectors of the window that gives it the most
+    context, exactly as if that window were a sentence of its own."""
+    _, model, tokenizer = tiny
+    long = [*WORDS, *reversed(WORDS)]  # no word range repeats: each window is found again
+    limit = model_max_length(model)
+    encoded = encode_words(tokenizer, [["a"], long], limit)
+    assert encoded.sentence[0] == 0 and set(encoded.sentence[1:]) == {1}
+    assert len(encoded) > 2 and max(encoded.lengths()) <= limit
+    owned = sorted(w for row in encoded.word_ids[1:] for w in row if w >= 0)
+    assert sorted(set(owned)) == list(range(len(long)))  # every word read once
+    assert len({w: None for w in owned}) == len(long)
+    got = extract_activations(model, tokenizer, [["a"], long], batch_size=2, progress=False)
+    assert got.values.shape[0] == 1 + len(long) and torch.isfinite(got.values).all()
+    for ids, wids in zip(encoded.ids[1:], encoded.word_ids[1:]):
+        words = sorted({w for w in wids if w >= 0})
+        # the window's own words, read as a sentence of their own
+        first, last = _window_span(tokenizer, long, ids)
+        alone = extract_activations(model, tokenizer, [long[first:last]], progress=False)
+        torch.testing.assert_close(
+            got.values[1 + torch.tensor(words)], alone.values[torch.tensor(words) - first],
+            atol=1e-5, rtol=1e-5,
+        )  # fmt: skip
+
+
+def _window_span(tokenizer, words, ids):
+    """The word range ``[first, last)`` whose encoding is the window ``ids``."""
+    for first in range(len(words)):
+        for last in range(first + 1, len(words) + 1):
+            if tokenizer(words[first:last], is_split_into_words=True)["input_ids"] == ids:
+                return first, last
+    raise AssertionError("no word range encodes to this window")
+
+
+def test_a_long_sentence_is_truncated_with_a_warning_for_neuron_edits(tiny):
     _, model, tokenizer = tiny
     long = ["the", "dogs", "barking", "loudly"] * 20
-    with pytest.raises(ValueError, match="sentence 1 has .* sub-tokens, more than the model's"):
-        extract_activations(model, tokenizer, [["a"], long], progress=False)
+    with pytest.warns(UserWarning, match=r"1 sentence\(s\) over .* truncated, \d+ words cut"):
+        batch = tokenize_words(tokenizer, [["a"], long], max_length=model_max_length(model))
+    assert batch.input_ids.shape[1] <= model_max_length(model)
+    assert 0 < batch.word_index[1].max() < len(long) - 1
+
+
+def test_a_word_longer_than_the_limit_is_a_clear_error(tiny):
+    _, model, tokenizer = tiny
+    with pytest.raises(ValueError, match="alone has .* sub-tokens"):
+        encode_words(tokenizer, [["barking"]], 3)  # two specials leave one
 
 
 def test_edited_words_are_decoded_in_every_family(tiny):

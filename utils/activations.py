@@ -172,7 +172,7 @@ def extract_activations(
     for batch in tqdm(batches, desc="activations", disable=not progress, leave=False):
         input_ids, mask, word_index = encoded.padded(batch, pad_id)
         # row of the output tensor each sub-token belongs to (-1: special token or padding)
-        first_row = offsets[torch.tensor(batch)][:, None]
+        first_row = offsets[torch.tensor([encoded.sentence[r] for r in batch])][:, None]
         rows = torch.where(word_index >= 0, word_index + first_row, -1)
         out = model(
             input_ids=input_ids.to(device),

@@ -350,13 +350,14 @@ def encode_bottom(
     ``sentences`` and return their output (``hidden_states[start]``).
 
     Sentences go through in batches of similar length, each padded to its own longest; a
-    sentence longer than the model's limit is an error (:func:`utils.tokens.encode_words`).
+    sentence over the model's limit is truncated, with a warning
+    (:func:`utils.tokens.encode_words`).
     """
     n_layers = len(encoder_layers(model))
     if not 0 <= start <= n_layers:
         raise ValueError(f"start must be in 0..{n_layers}, got {start}")
     device = next(model.parameters()).device
-    encoded = encode_words(tokenizer, sentences, model_max_length(model))
+    encoded = encode_words(tokenizer, sentences, model_max_length(model), overflow="truncate")
     lengths = torch.tensor(encoded.lengths())
     offsets = torch.zeros(len(lengths) + 1, dtype=torch.long)
     offsets[1:] = lengths.cumsum(0)

@@ -74,8 +74,8 @@ def tokenize_words(
     max_length: int | None = None,
 ) -> TokenBatch:
     """One padded :class:`TokenBatch` of pre-tokenised sentences (a sentence over
-    ``max_length`` sub-tokens is an error: :func:`utils.tokens.encode_words`)."""
-    encoded = encode_words(tokenizer, sentences, max_length)
+    ``max_length`` sub-tokens is truncated, with a warning: :func:`utils.tokens.encode_words`)."""
+    encoded = encode_words(tokenizer, sentences, max_length, overflow="truncate")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     input_ids, mask, word_index = encoded.padded(range(len(encoded)), pad_id)
     return TokenBatch(

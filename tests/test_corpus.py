@@ -552,3 +552,14 @@ def test_real_treebank_lines_are_read():
     )
     corpus = read_conllu(text)
     assert corpus.words() == [["de", "el"], ["no"]]
+
+
+def test_split_never_shrinks_a_split_silently():
+    corpus = generate("english", n=10, seed=0)
+    parts = corpus.split({"train": 6, "dev": 2, "test": 2}, source="x.conllu")
+    assert [len(p) for p in parts.values()] == [6, 2, 2]
+    assert parts["dev"][0] == corpus[6]
+    with pytest.raises(ValueError, match=r"x.conllu has 10 sentences, fewer than .* = 12"):
+        corpus.split({"train": 10, "test": 2}, source="x.conllu")
+    with pytest.raises(ValueError, match="at least one sentence"):
+        corpus.split({"train": 10, "test": 0}, source="x.conllu")

@@ -23,7 +23,7 @@ per-feature layers are read-only views of it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
@@ -164,6 +164,32 @@ class Corpus(Sequence):
         for s in self.sentences[1:]:
             common.intersection_update(s.meta)
         return tuple(k for k in self.sentences[0].meta if k in common)
+
+    def split(self, sizes: Mapping[str, int], source: str = "the corpus") -> dict[str, Corpus]:
+        """Consecutive splits of the first ``sum(sizes)`` sentences, in the order given.
+
+        >>> Corpus([Sentence(["a"], {})] * 5).split({"train": 3, "test": 2})["test"]
+        Corpus(2 sentences, 2 tokens, layers=())
+
+        Raises a ValueError, naming ``source`` (e.g. the data file), when a size is below 1
+        or the corpus has fewer sentences than the sizes add up to: a split is never
+        silently shrunk or left empty.
+        """
+        bad = {name: n for name, n in sizes.items() if not isinstance(n, int) or n < 1}
+        if bad:
+            raise ValueError(f"{source}: every split needs at least one sentence, got {bad}")
+        need = sum(sizes.values())
+        if need > len(self):
+            asked = " + ".join(f"{n} {name}" for name, n in sizes.items())
+            raise ValueError(
+                f"{source} has {len(self)} sentences, fewer than the {asked} = {need} asked "
+                "for: lower the sizes in the parameters cell or give a larger file"
+            )
+        splits, start = {}, 0
+        for name, n in sizes.items():
+            splits[name] = self[start : start + n]
+            start += n
+        return splits
 
     def words(self) -> list[list[str]]:
         """Return the word forms of each sentence."""

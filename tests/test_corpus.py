@@ -563,3 +563,13 @@ def test_split_never_shrinks_a_split_silently():
         corpus.split({"train": 10, "test": 2}, source="x.conllu")
     with pytest.raises(ValueError, match="at least one sentence"):
         corpus.split({"train": 10, "test": 0}, source="x.conllu")
+
+
+def test_require_names_the_file_and_the_unlabelled_sentence():
+    corpus = generate("english", n=4, seed=0)
+    corpus.require(["upos", "form"], source="x.conllu")
+    with pytest.raises(LayerError, match=r"x.conllu has no layer 'semtag'; its layers: form, "):
+        corpus.require(["semtag"], source="x.conllu")
+    corpus[2].annotations["upos"] = ["_"] * len(corpus[2])
+    with pytest.raises(LayerError, match=r"unlabelled in 1 of 4 sentences, the first sentence 2"):
+        corpus.require(["upos"], source="x.conllu")

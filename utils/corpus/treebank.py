@@ -165,6 +165,29 @@ class Corpus(Sequence):
             common.intersection_update(s.meta)
         return tuple(k for k in self.sentences[0].meta if k in common)
 
+    def require(self, layers: Iterable[str], source: str = "the corpus") -> None:
+        """Check that every sentence labels each of ``layers`` before an analysis reads them.
+
+        Raises :class:`LayerError` naming ``source`` (e.g. the data file) for a layer the
+        corpus lacks, listing the layers it has, or for a layer left unlabelled (``_`` on
+        every word) in some sentence, naming the first such sentence and its ``sent_id``.
+        """
+        for layer in layers:
+            if layer == "form":
+                continue
+            if layer not in self.layers:
+                raise LayerError(
+                    f"{source} has no layer {layer!r}; its layers: "
+                    f"{', '.join(('form', *self.layers))}"
+                )
+            empty = [i for i, s in enumerate(self) if all(t == "_" for t in s.layer(layer))]
+            if empty:
+                sent_id = self[empty[0]].meta.get("sent_id", "?")
+                raise LayerError(
+                    f"{source}: layer {layer!r} is unlabelled in {len(empty)} of {len(self)} "
+                    f"sentences, the first sentence {empty[0]} (sent_id {sent_id})"
+                )
+
     def split(self, sizes: Mapping[str, int], source: str = "the corpus") -> dict[str, Corpus]:
         """Consecutive splits of the first ``sum(sizes)`` sentences, in the order given.
 

@@ -104,3 +104,50 @@ def test_reinforce_with_one_sample_per_example_runs():
     assert result.loc.shape == (3, UNITS) and torch.isfinite(result.loc).all()
     result, _ = train(alpha=0.25, steps=20, estimator="reinforce", shared_sample=True)
     assert torch.isfinite(result.loc).all()
+
+
+def test_word_language_model_checkpoint_in_gulordava_layout(tmp_path):
+    """The real-format fixture (a pickled ``model.RNNModel`` and its vocabulary file) loads,
+    covers the chapter's words, and gives the checkpoint's own next-word distributions."""
+    from tests.tiny_models import build_word_language_model
+    from utils.diffmask import _word_language_model_state, load_word_language_model
+    from utils.lstm import BOS, EOS
+
+    checkpoint, vocabulary = build_word_language_model(tmp_path, hidden=8)
+    model, vocab = load_word_language_model(checkpoint, vocabulary)
+    lines = vocabulary.read_text(encoding="utf-8").splitlines()
+    assert EOS in lines and {"The", "the", "he", "she"} <= set(vocab.index)
+    assert len(vocab) == len(lines) + 2  # <pad> and <bos> added
+    assert model.n_layers == 2 and model.hidden_dim == 8
+    state = _word_language_model_state(checkpoint)
+    sentence = ["The", "nurse", "said", "that"]
+    source = torch.tensor([lines.index(w) for w in [EOS, *sentence]])
+    with torch.no_grad():
+        lstm = torch.nn.LSTM(8, 8, 2)
+        lstm.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("rnn.")})
+        hidden, _ = lstm(state["encoder.weight"][source][:, None])
+        expected = torch.log_softmax(
+            hidden[:, 0] @ state["decoder.weight"].T + state["decoder.bias"], -1
+        )
+        ours = torch.log_softmax(model(torch.tensor([vocab.encode([BOS, *sentence])])), -1)[0]
+    for word in ("the", "he", "she", EOS, "<unk>"):
+        torch.testing.assert_close(
+            ours[:, vocab.index[word]], expected[:, lines.index(word)], atol=1e-5, rtol=0
+        )
+    assert (ours[:, vocab.index[BOS]] < -1e3).all()  # never predicted
+    assert vocab.encode(["zyzzyva"]) == [vocab.index["<unk>"]]
+
+
+def test_word_language_model_rejects_a_vocabulary_of_another_checkpoint(tmp_path):
+    from tests.tiny_models import build_word_language_model
+    from utils.diffmask import load_word_language_model
+
+    checkpoint, vocabulary = build_word_language_model(tmp_path / "big", hidden=4)
+    _, other = build_word_language_model(tmp_path / "small", ["the", "dog"], hidden=4)
+    with pytest.raises(ValueError, match="4 tokens but the checkpoint") as error:
+        load_word_language_model(checkpoint, other)
+    assert str(other) in str(error.value) and str(checkpoint) in str(error.value)
+    twice = tmp_path / "twice.txt"
+    twice.write_text(vocabulary.read_text(encoding="utf-8") + "the\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"twice.txt, line \d+: 'the' is listed twice"):
+        load_word_language_model(checkpoint, twice)

@@ -142,3 +142,80 @@ def build_tiny_model(
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+class RNNModel(torch.nn.Module):
+    """The module layout of PyTorch's ``word_language_model`` (``model.RNNModel``), in which
+    Gulordava et al. (2018) saved their LSTM language models: ``drop``, ``encoder`` (the
+    embedding), ``rnn`` (an ``nn.LSTM``), ``decoder`` (the softmax layer)."""
+
+    def __init__(self, ntoken: int, ninp: int, nhid: int, nlayers: int, dropout: float = 0.2):
+        super().__init__()
+        self.drop = torch.nn.Dropout(dropout)
+        self.encoder = torch.nn.Embedding(ntoken, ninp)
+        self.rnn = torch.nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
+        self.decoder = torch.nn.Linear(nhid, ntoken)
+        self.rnn_type, self.nhid, self.nlayers = "LSTM", nhid, nlayers
+
+
+def agreement_gender_words() -> list[str]:
+    """Every word (case kept) of the generated agreement and gender data that chapter 1
+    reads, in every mode, sorted."""
+    from utils.corpus import generate
+
+    words = set()
+    for task, n in (("agreement", 3000), ("gender", 2000)):
+        for mode in ("train", "prefix", "eval"):
+            try:
+                sentences = generate(task, n=n, seed=0, mode=mode)
+            except ValueError:  # a mode the task does not have
+                continue
+            for sentence in sentences:
+                words.update(sentence.forms)
+                words.update(v for k, v in sentence.meta.items() if k in ("correct", "wrong"))
+    return sorted(words | {"he", "she", "He", "She"})
+
+
+def build_word_language_model(
+    folder: Path,
+    words: list[str] | None = None,
+    *,
+    hidden: int = 16,
+    layers: int = 2,
+    seed: int = 0,
+    name: str = "model.pt",
+) -> tuple[Path, Path]:
+    """Save a tiny random-weight LSTM language model in the layout of Gulordava et al.'s
+    checkpoints (``torch.save`` of a whole ``model.RNNModel``, the class pickled by name as
+    the ``word_language_model`` scripts do) and its vocabulary file (one token per line, line
+    ``i`` is id ``i``, with ``<unk>`` and the end-of-sentence token ``<eos>``).
+
+    ``words`` defaults to :func:`agreement_gender_words`. Returns ``(checkpoint, vocabulary)``;
+    the vocabulary file is ``vocab.txt`` in ``folder`` (shared by checkpoints of the same
+    words)."""
+    import sys
+    import types
+
+    tokens = ["<unk>", "<eos>"] + [w for w in (words or agreement_gender_words())
+                                   if w not in ("<unk>", "<eos>")]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    vocabulary = folder / "vocab.txt"
+    vocabulary.write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    torch.manual_seed(seed)
+    model = RNNModel(len(tokens), hidden, hidden, layers).eval()
+    # pickled as model.RNNModel, a class the reading side cannot import (as with the originals)
+    fake = types.ModuleType("model")
+    fake.RNNModel = RNNModel
+    saved_module, saved_qualname = RNNModel.__module__, RNNModel.__qualname__
+    previous = sys.modules.get("model")
+    try:
+        RNNModel.__module__ = "model"
+        sys.modules["model"] = fake
+        torch.save(model, folder / name)
+    finally:
+        RNNModel.__module__, RNNModel.__qualname__ = saved_module, saved_qualname
+        if previous is None:
+            sys.modules.pop("model", None)
+        else:
+            sys.modules["model"] = previous
+    return folder / name, vocabulary

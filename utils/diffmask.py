@@ -649,13 +649,26 @@ def load_word_language_model(
         The vocabulary file, one token per line, line ``i`` being id ``i``.
     """
     words = Path(vocabulary).read_text(encoding="utf-8").split("\n")
-    words = [w for w in words if w]
+    words = [w.strip() for w in words]
+    words = words[:-1] if words and not words[-1] else words  # the final newline
+    seen: dict[str, int] = {}
+    for line, word in enumerate(words, 1):
+        if not word:
+            raise ValueError(f"{vocabulary}, line {line}: an empty token")
+        if word in seen:
+            raise ValueError(
+                f"{vocabulary}, line {line}: {word!r} is listed twice (first on line "
+                f"{seen[word]}): one token per line, each once"
+            )
+        seen[word] = line
     state = _word_language_model_state(checkpoint)
     n_layers = 1 + max(int(k.rsplit("_l", 1)[1]) for k in state if k.startswith("rnn.weight_ih"))
     embedding, decoder_weight = state["encoder.weight"], state["decoder.weight"]
-    if embedding.shape[0] != len(words):
+    if not embedding.shape[0] == decoder_weight.shape[0] == len(words):
         raise ValueError(
-            f"{vocabulary}: {len(words)} tokens but the checkpoint embeds {embedding.shape[0]}"
+            f"the vocabulary file {vocabulary} lists {len(words)} tokens but the checkpoint "
+            f"{checkpoint} embeds {embedding.shape[0]} and predicts {decoder_weight.shape[0]}: "
+            "give the vocabulary file that was saved with this checkpoint"
         )
     source = {w: i for i, w in enumerate(words)}
     if EOS not in source:

@@ -18,6 +18,7 @@ from utils.masks import (
     encode_bottom,
     encoder_layers,
     magnitude_keep,
+    masked_layers,
     masked_linear,
     mean_pool,
     run_layers,
@@ -262,3 +263,54 @@ def test_frozen_pruned_entries_stay_pruned():
     scores = masks.scores["0-dense"].detach()
     assert (scores[:, ~keep["0.dense"]] == 0).all()
     assert (scores[:, keep["0.dense"]] != 2e-2).any()
+
+
+def test_masked_layers_scales_the_papers_share_and_rejects_too_many():
+    assert [masked_layers(n) for n in (1, 2, 6, 12, 24)] == [1, 2, 4, 9, 18]
+    assert masked_layers(6, 3) == 3 and masked_layers(6, 6) == 6
+    for bad in (0, 7, 9, -3, 2.5):
+        with pytest.raises(ValueError, match="6 layers: mask 1 to 6"):
+            masked_layers(6, bad)
+
+
+def test_bottom_only_runs_the_bottom_layers_and_restores_the_model(minilm):
+    model, tokenizer = minilm
+    layers = list(encoder_layers(model))
+    enc = tokenizer(
+        [list(s) for s in SENTENCES], is_split_into_words=True, padding=True, return_tensors="pt"
+    )
+    with torch.no_grad():
+        every = model(**enc, output_hidden_states=True).hidden_states
+    for start in (0, 2, 6):
+        bottom = encode_bottom(model, tokenizer, SENTENCES, start, progress=False)
+        assert list(encoder_layers(model)) == layers, "the encoder's layers are put back"
+        hidden, attention = bottom.batch(range(len(SENTENCES)))
+        keep = enc["attention_mask"].bool()
+        assert (hidden - every[start])[keep].abs().max() < 1e-6
+
+
+@pytest.fixture(scope="module", params=["bpe", "sentencepiece"])
+def tiny_family(request, tmp_path_factory):
+    from tests.tiny_models import build_tiny_model
+    from utils.models import load_encoder
+
+    folder = build_tiny_model(
+        request.param, tmp_path_factory.mktemp(request.param), max_positions=128
+    )
+    return load_encoder(folder)
+
+
+def test_split_forward_on_byte_level_bpe_and_sentencepiece(tiny_family):
+    model, tokenizer = tiny_family
+    for start in (0, 1, 2):
+        bottom = encode_bottom(model, tokenizer, SENTENCES, start, progress=False)
+        enc = tokenizer(
+            [list(s) for s in SENTENCES],
+            is_split_into_words=True,
+            padding=True,
+            return_tensors="pt",
+        )
+        with torch.no_grad():
+            full = model(**enc).last_hidden_state
+            top = run_layers(encoder_layers(model)[start:], *bottom.batch(range(len(SENTENCES))))
+        assert (full - top)[enc["attention_mask"].bool()].abs().max() < 1e-5

@@ -17,7 +17,8 @@ parameters are never written to.
 Because the bottom layers are frozen and unmasked, they compute the same thing for both
 factors and every training step: :func:`encode_bottom` runs them once (cached on disk by
 :func:`cached_bottom`), and :func:`run_layers` runs only the masked top layers on the cache.
-Section 3.3's magnitude pruning is :func:`magnitude_keep` plus
+How many top layers get masks is :func:`masked_layers` (the paper's 9 of 12, scaled to the
+encoder's depth). Section 3.3's magnitude pruning is :func:`magnitude_keep` plus
 :meth:`FactorMasks.start_from`.
 """
 
@@ -289,6 +290,35 @@ def magnitude_keep(
 
 # ---- the frozen bottom, once; the masked top, on its cache ---------------------------------
 
+#: The paper masks the top 9 of BERT-base's 12 layers.
+PAPER_MASKED, PAPER_LAYERS = 9, 12
+
+
+def masked_layers(n_layers: int, n_masked: int | None = None) -> int:
+    """How many top layers of an ``n_layers``-layer encoder get masks.
+
+    ``n_masked=None`` takes the paper's share, 9 of 12, scaled to the depth: 9 for BERT-base,
+    4 for the 6-layer MiniLM, 2 for a 2-layer model (rounded, at least 1, at most every
+    layer). A given count must lie in ``1 .. n_layers`` (``n_layers``: every layer is masked,
+    and the frozen bottom is the embeddings alone); the first masked layer is then
+    ``n_layers - n_masked``.
+
+    >>> masked_layers(12), masked_layers(6), masked_layers(2), masked_layers(6, 2)
+    (9, 4, 2, 2)
+    """
+    if n_layers < 1:
+        raise ValueError(f"the encoder has {n_layers} layers: nothing to mask")
+    if n_masked is None:
+        return min(n_layers, max(1, round(PAPER_MASKED * n_layers / PAPER_LAYERS)))
+    if isinstance(n_masked, bool) or int(n_masked) != n_masked or not 1 <= n_masked <= n_layers:
+        raise ValueError(
+            f"N_MASKED = {n_masked!r}, but the encoder has {n_layers} layers: mask 1 to "
+            f"{n_layers} top layers, or leave N_MASKED at None for the paper's "
+            f"{PAPER_MASKED} of {PAPER_LAYERS} scaled to the depth "
+            f"({masked_layers(n_layers)} here)"
+        )
+    return int(n_masked)
+
 
 def encoder_layers(model: nn.Module) -> nn.ModuleList:
     """The transformer blocks of a BERT-like encoder (``model.encoder.layer``)."""
@@ -349,9 +379,12 @@ def encode_bottom(
     """Run the embeddings and layers ``0 .. start - 1`` of ``model`` once over pre-tokenised
     ``sentences`` and return their output (``hidden_states[start]``).
 
-    Sentences go through in batches of similar length, each padded to its own longest; a
-    sentence over the model's limit is truncated, with a warning
-    (:func:`utils.tokens.encode_words`).
+    Sentences go through in batches of similar length, each padded to its own longest, and
+    are stored one after the other (:class:`BottomStates`): memory grows with the sub-tokens,
+    never with the number of sentences times the longest. Only the bottom layers run (the
+    model's own forward pass with its top layers taken out for the call), so a batch holds
+    one ``(B, T, H)`` output, not every layer's. A sentence over the model's limit is
+    truncated, with a warning (:func:`utils.tokens.encode_words`).
     """
     n_layers = len(encoder_layers(model))
     if not 0 <= start <= n_layers:
@@ -364,20 +397,32 @@ def encode_bottom(
     tokens = torch.zeros(int(offsets[-1]), model.config.hidden_size)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     order = torch.argsort(lengths, descending=True, stable=True).tolist()
-    for first in tqdm(
-        range(0, len(order), batch_size), desc="bottom layers", disable=not progress, leave=False
-    ):
-        rows = order[first : first + batch_size]
-        input_ids, mask, _ = encoded.padded(rows, pad_id)
-        out = model(
-            input_ids=input_ids.to(device),
-            attention_mask=mask.to(device),
-            output_hidden_states=True,
-        )
-        hidden = out.hidden_states[start].float().cpu()
-        for b, i in enumerate(rows):
-            tokens[offsets[i] : offsets[i + 1]] = hidden[b, : lengths[i]]
+    with _bottom_only(model, start):
+        for first in tqdm(
+            range(0, len(order), batch_size),
+            desc="bottom layers",
+            disable=not progress,
+            leave=False,
+        ):
+            rows = order[first : first + batch_size]
+            input_ids, mask, _ = encoded.padded(rows, pad_id)
+            out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device))
+            hidden = out.last_hidden_state.float().cpu()
+            for b, i in enumerate(rows):
+                tokens[offsets[i] : offsets[i + 1]] = hidden[b, : lengths[i]]
     return BottomStates(tokens, offsets, start)
+
+
+@contextmanager
+def _bottom_only(model: nn.Module, start: int) -> Iterator[None]:
+    """Within the block, ``model``'s encoder holds only its layers ``0 .. start - 1`` (its
+    output is then ``hidden_states[start]``); the full list is put back on exit."""
+    layers = encoder_layers(model)
+    model.encoder.layer = layers[:start]
+    try:
+        yield
+    finally:
+        model.encoder.layer = layers
 
 
 def cached_bottom(

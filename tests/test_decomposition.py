@@ -5,6 +5,7 @@ import torch
 
 from utils.decomposition import (
     contextual_decomposition,
+    decomposition_at,
     interdependence,
     relevant_logits,
     shapley_three,
@@ -184,3 +185,23 @@ def test_bad_inputs_are_named():
         interdependence(model, tokens, both, both, torch.tensor([4, 4]))
     with pytest.raises(ValueError, match="spans"):
         span_focus(5, torch.tensor([3]), torch.tensor([2]))
+
+
+def test_decomposition_at_equals_the_full_decomposition_and_the_loop():
+    model = small_model(2)
+    tokens = torch.randint(0, 20, (6, 9))
+    focus = torch.rand(6, 9) < 0.3
+    position = torch.tensor([0, 3, 8, 5, 5, 1])
+    at = decomposition_at(model, tokens, focus, position)
+    whole = contextual_decomposition(model, tokens, focus)
+    rows = torch.arange(6)
+    torch.testing.assert_close(at.relevant, whole.relevant[:, rows, position], atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        at.irrelevant, whole.irrelevant[:, rows, position], atol=1e-12, rtol=0
+    )
+    for row in range(6):
+        chosen = {t for t in range(9) if focus[row, t]}
+        rel, _ = naive_cd(model, tokens[row].tolist(), chosen)
+        torch.testing.assert_close(
+            at.relevant[:, row], rel[:, position[row]], atol=1e-10, rtol=1e-8
+        )

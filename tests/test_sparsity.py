@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from utils.lstm import LSTMNetwork
-from utils.sparsity import concentration, mean_per_word, pearson, softmax_gradient
+from utils.sparsity import (
+    concentration,
+    mean_per_word,
+    pearson,
+    softmax_gradient,
+    softmax_gradient_concentration,
+)
 
 
 def test_concentration_bounds_and_loop():
@@ -43,3 +49,15 @@ def test_mean_per_word_and_pearson():
     assert not math.isnan(pearson(x, y))
     with pytest.raises(ValueError, match="word ids"):
         mean_per_word(values, torch.tensor([0, 0, 9, 2]), 4)
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 5])
+def test_chunked_gradient_concentration_equals_the_whole(chunk):
+    torch.manual_seed(1)
+    model = LSTMNetwork(vocab_size=40, n_outputs=40, embedding_dim=5, hidden_dim=7, n_layers=2)
+    h = torch.randn(3, 6, 7)
+    targets = torch.randint(0, 40, (3, 6))
+    logit_grad, hidden_grad = softmax_gradient(model.decoder, h, targets)
+    chi, hidden = softmax_gradient_concentration(model.decoder, h, targets, chunk_tokens=chunk)
+    torch.testing.assert_close(chi, concentration(logit_grad))
+    torch.testing.assert_close(hidden, hidden_grad)

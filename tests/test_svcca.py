@@ -120,3 +120,29 @@ def test_leading_mean_matches_google_summary(threshold):
     assert float(ours) >= float(svcca(torch.tensor(a), torch.tensor(b), keep=None)) - 1e-12
     with pytest.raises(ValueError, match="threshold"):
         svcca(torch.tensor(a), torch.tensor(b), threshold=0.0)
+
+
+def test_chunked_tokens_and_device_give_the_same_correlations():
+    """Token chunks (the memory bound) change nothing; nor does computing elsewhere."""
+    pairs = [correlated_views(seed=s) for s in range(3)]
+    a = torch.tensor(np.stack([p[0] for p in pairs])).float()
+    b = torch.tensor(np.stack([p[1] for p in pairs])).float()
+    whole = canonical_correlations(a[:, None], b[None], keep=None)
+    for chunk in (1, 7, 128):
+        part = canonical_correlations(a[:, None], b[None], keep=None, chunk_tokens=chunk)
+        torch.testing.assert_close(part.correlations, whole.correlations, atol=1e-10, rtol=0)
+        torch.testing.assert_close(part.n_directions, whole.n_directions)
+    on_cpu = svcca(a, b, keep=0.99, threshold=0.98, device="cpu", chunk_tokens=50)
+    torch.testing.assert_close(on_cpu, svcca(a, b, keep=0.99, threshold=0.98), atol=1e-10, rtol=0)
+
+
+def test_matches_the_explicit_bases():
+    """The Gram-matrix route equals the singular values of Q_A^T Q_B from the explicit bases."""
+    a, b = (torch.tensor(x) for x in correlated_views(seed=3))
+    for keep in (None, 0.9, 5):
+        qa, ka = singular_directions(a, keep)
+        qb, kb = singular_directions(b, keep)
+        expected = torch.linalg.svdvals(qa.T @ qb).clamp(max=1.0)[: min(int(ka), int(kb))]
+        result = canonical_correlations(a, b, keep, chunk_tokens=33)
+        n = int(result.n_directions)
+        torch.testing.assert_close(result.correlations[:n], expected, atol=1e-10, rtol=0)

@@ -101,52 +101,67 @@ def span_focus(length: int, starts: torch.Tensor, stops: torch.Tensor) -> torch.
     return (t >= starts[:, None]) & (t <= stops[:, None])
 
 
-def _decompose_layer(
-    weights: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+class _LayerState:
+    """Relevant and irrelevant hidden and cell states ``(B, H)`` of one layer during CD."""
+
+    def __init__(self, batch: int, hidden: int, like: torch.Tensor) -> None:
+        zeros = like.new_zeros(batch, hidden)
+        self.rel_h = self.irr_h = self.rel_c = self.irr_c = zeros
+
+
+def _decompose_step(
+    weights: tuple[torch.Tensor, ...],
     rel_in: torch.Tensor,
     irr_in: torch.Tensor,
-    bias_relevant: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """CD through one LSTM layer whose input is already split into ``rel_in + irr_in``.
-
-    ``rel_in``, ``irr_in``: ``(B, T, D)``; ``bias_relevant``: ``(B, T)`` bool, where the
-    bias x bias term of the cell update counts as relevant. Returns ``(B, T, H)`` parts.
-    """
-    w, v, b = weights
-    batch, steps, _ = rel_in.shape
-    hidden = v.shape[1]
-    # input contributions of every step at once, gates in PyTorch's order i, f, g, o
+    state: _LayerState,
+    in_focus: torch.Tensor,
+) -> None:
+    """CD through one LSTM layer for one step, whose input is split into ``rel_in + irr_in``
+    ``(B, D)``; ``in_focus`` ``(B, 1)`` bool: the bias x bias term of the cell update counts as
+    relevant. Updates ``state`` in place."""
+    w, b_i, b_f, b_g, b_o, v_i, v_f, v_g, v_o = weights
+    # input contributions, gates in PyTorch's order i, f, g, o
     rel_x, irr_x = rel_in @ w.T, irr_in @ w.T
-    full_x = rel_x + irr_x
-    b_i, b_f, b_g, b_o = b.chunk(4)
-    v_i, v_f, v_g, v_o = v.chunk(4)
-    rel_h = irr_h = rel_c = irr_c = rel_in.new_zeros(batch, hidden)
-    rel_out, irr_out = [], []
+    rel_i, rel_f, rel_g, rel_o = rel_x.chunk(4, dim=-1)
+    irr_i, irr_f, irr_g, irr_o = irr_x.chunk(4, dim=-1)
+    rel_h, irr_h, rel_c, irr_c = state.rel_h, state.irr_h, state.rel_c, state.irr_c
+    rci, ici, bci = shapley_three(rel_i + rel_h @ v_i.T, irr_i + irr_h @ v_i.T, b_i, torch.sigmoid)
+    rcg, icg, bcg = shapley_three(rel_g + rel_h @ v_g.T, irr_g + irr_h @ v_g.T, b_g, torch.tanh)
+    rcf, icf, bcf = shapley_three(rel_f + rel_h @ v_f.T, irr_f + irr_h @ v_f.T, b_f, torch.sigmoid)
+    bias_term = bci * bcg
+    new_rel_c = rci * (rcg + bcg) + bci * rcg + torch.where(in_focus, bias_term, 0.0)
+    new_irr_c = ici * (rcg + icg + bcg) + (rci + bci) * icg
+    new_irr_c = new_irr_c + torch.where(in_focus, 0.0, bias_term)
+    new_rel_c = new_rel_c + (rcf + bcf) * rel_c
+    new_irr_c = new_irr_c + (rcf + icf + bcf) * irr_c + icf * rel_c
+    # the output gate is not decomposed: it sees the whole input and the whole state
+    o = torch.sigmoid((rel_o + irr_o) + (rel_h + irr_h) @ v_o.T + b_o)
+    tanh_rel, tanh_irr = shapley_tanh(new_rel_c, new_irr_c)
+    state.rel_c, state.irr_c = new_rel_c, new_irr_c
+    state.rel_h, state.irr_h = o * tanh_rel, o * tanh_irr
+
+
+def _decomposed_steps(model: LSTMNetwork, tokens: torch.Tensor, focus: torch.Tensor, dtype):
+    """Yield ``(t, states)`` for every step: the ``_LayerState`` of every layer after step ``t``
+    (updated in place by the next step). Embeds one step at a time, so nothing of size
+    ``(B, T, H)`` is held."""
+    weights = []
+    for layer in range(model.n_layers):
+        w, v, b = (p.detach().to(dtype) for p in model.gates(layer))
+        weights.append((w, *b.chunk(4), *v.chunk(4)))
+    batch, steps = tokens.shape
+    like = model.decoder.weight.detach().to(dtype)
+    states = [_LayerState(batch, model.hidden_dim, like) for _ in range(model.n_layers)]
+    no_focus = torch.zeros(batch, 1, dtype=torch.bool, device=tokens.device)
     for t in range(steps):
-        rel_i, rel_f, rel_g, _ = rel_x[:, t].chunk(4, dim=-1)
-        irr_i, irr_f, irr_g, _ = irr_x[:, t].chunk(4, dim=-1)
-        rci, ici, bci = shapley_three(
-            rel_i + rel_h @ v_i.T, irr_i + irr_h @ v_i.T, b_i, torch.sigmoid
-        )
-        rcg, icg, bcg = shapley_three(rel_g + rel_h @ v_g.T, irr_g + irr_h @ v_g.T, b_g, torch.tanh)
-        rcf, icf, bcf = shapley_three(
-            rel_f + rel_h @ v_f.T, irr_f + irr_h @ v_f.T, b_f, torch.sigmoid
-        )
-        bias_term = bci * bcg
-        in_focus = bias_relevant[:, t, None]
-        new_rel_c = rci * (rcg + bcg) + bci * rcg + torch.where(in_focus, bias_term, 0.0)
-        new_irr_c = ici * (rcg + icg + bcg) + (rci + bci) * icg
-        new_irr_c = new_irr_c + torch.where(in_focus, 0.0, bias_term)
-        new_rel_c = new_rel_c + (rcf + bcf) * rel_c
-        new_irr_c = new_irr_c + (rcf + icf + bcf) * irr_c + icf * rel_c
-        # the output gate is not decomposed: it sees the whole input and the whole state
-        o = torch.sigmoid(full_x[:, t].chunk(4, dim=-1)[3] + (rel_h + irr_h) @ v_o.T + b_o)
-        tanh_rel, tanh_irr = shapley_tanh(new_rel_c, new_irr_c)
-        rel_c, irr_c = new_rel_c, new_irr_c
-        rel_h, irr_h = o * tanh_rel, o * tanh_irr
-        rel_out.append(rel_h)
-        irr_out.append(irr_h)
-    return torch.stack(rel_out, dim=1), torch.stack(irr_out, dim=1)
+        x = model.embedding(tokens[:, t]).to(dtype)
+        mask = focus[:, t, None]
+        rel, irr = x * mask, x * ~mask
+        for layer, (layer_weights, state) in enumerate(zip(weights, states)):
+            # bias x bias goes to the relevant part at focus steps of the first layer only
+            _decompose_step(layer_weights, rel, irr, state, mask if layer == 0 else no_focus)
+            rel, irr = state.rel_h, state.irr_h
+        yield t, states
 
 
 @torch.no_grad()
@@ -174,8 +189,22 @@ def contextual_decomposition(
     Returns
     -------
     Decomposition
-        ``(n_layers, B, T, H)`` relevant and irrelevant parts.
+        ``(n_layers, B, T, H)`` relevant and irrelevant parts. (To read a few positions only,
+        :func:`decomposition_at` holds no ``(B, T, H)`` tensor.)
     """
+    tokens, focus = _check_focus(model, tokens, focus)
+    shape = (model.n_layers, *tokens.shape, model.hidden_dim)
+    relevant = torch.empty(shape, dtype=dtype, device=tokens.device)
+    irrelevant = torch.empty(shape, dtype=dtype, device=tokens.device)
+    for t, states in _decomposed_steps(model, tokens, focus, dtype):
+        for layer, state in enumerate(states):
+            relevant[layer, :, t], irrelevant[layer, :, t] = state.rel_h, state.irr_h
+    return Decomposition(relevant, irrelevant)
+
+
+def _check_focus(
+    model: LSTMNetwork, tokens: torch.Tensor, focus: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     if tokens.ndim != 2:
         raise ValueError(f"tokens must be (batch, steps), got shape {tuple(tokens.shape)}")
     if focus.shape != tokens.shape or focus.dtype != torch.bool:
@@ -184,19 +213,40 @@ def contextual_decomposition(
             f"got {focus.dtype} {tuple(focus.shape)}"
         )
     device = model.decoder.weight.device
-    tokens, focus = tokens.to(device), focus.to(device)
-    x = model.embedding(tokens).to(dtype)
-    mask = focus[..., None].to(dtype)
-    rel, irr = x * mask, x * (1 - mask)
-    no_focus = torch.zeros_like(focus)
-    relevant, irrelevant = [], []
-    for layer in range(model.n_layers):
-        weights = tuple(p.detach().to(dtype) for p in model.gates(layer))
-        # bias x bias goes to the relevant part at focus steps of the first layer only
-        rel, irr = _decompose_layer(weights, rel, irr, focus if layer == 0 else no_focus)
-        relevant.append(rel)
-        irrelevant.append(irr)
-    return Decomposition(torch.stack(relevant), torch.stack(irrelevant))
+    return tokens.to(device), focus.to(device)
+
+
+@torch.no_grad()
+def decomposition_at(
+    model: LSTMNetwork,
+    tokens: torch.Tensor,
+    focus: torch.Tensor,
+    position: torch.Tensor,
+    *,
+    dtype: torch.dtype = torch.float64,
+) -> Decomposition:
+    """:func:`contextual_decomposition` read at one step per row, ``position`` ``(B,)``:
+    ``(n_layers, B, H)`` relevant and irrelevant parts, equal to
+    ``contextual_decomposition(...).relevant[:, rows, position]``. The pass stops after the
+    last position asked for and keeps only ``(B, H)`` states per layer, so its memory does not
+    grow with the length of the rows."""
+    tokens, focus = _check_focus(model, tokens, focus)
+    position = torch.as_tensor(position, device=tokens.device)
+    if position.shape != (len(tokens),):
+        raise ValueError(f"position must be ({len(tokens)},), got {tuple(position.shape)}")
+    if len(tokens) and ((position < 0).any() or (position >= tokens.shape[1]).any()):
+        raise ValueError(f"positions must lie in [0, {tokens.shape[1]})")
+    shape = (model.n_layers, len(tokens), model.hidden_dim)
+    relevant = torch.zeros(shape, dtype=dtype, device=tokens.device)
+    irrelevant = torch.zeros(shape, dtype=dtype, device=tokens.device)
+    last = int(position.max()) if len(tokens) else -1
+    for t, states in _decomposed_steps(model, tokens[:, : last + 1], focus[:, : last + 1], dtype):
+        here = position == t
+        if here.any():
+            for layer, state in enumerate(states):
+                relevant[layer, here] = state.rel_h[here]
+                irrelevant[layer, here] = state.irr_h[here]
+    return Decomposition(relevant, irrelevant)
 
 
 def relevant_logits(model: LSTMNetwork, hidden: torch.Tensor) -> torch.Tensor:
@@ -229,7 +279,8 @@ def interdependence(
     -------
     torch.Tensor
         ``(n_layers, B)``: ``||h^{AuB} - h^A - h^B|| / ||h^{AuB}||`` at ``position``, for the
-        hidden state of each LSTM layer (the last one is what the decoder reads).
+        hidden state of each LSTM layer (the last one is what the decoder reads). Computed by
+        :func:`decomposition_at`: memory ``(B, H)`` per layer, whatever the rows' length.
     """
     if focus_a.shape != tokens.shape or focus_b.shape != tokens.shape:
         raise ValueError("focus_a and focus_b must be shaped like tokens")
@@ -240,13 +291,12 @@ def interdependence(
         raise ValueError(f"position must be ({len(tokens)},), got {tuple(position.shape)}")
     if (position < 0).any() or (position >= tokens.shape[1]).any():
         raise ValueError(f"positions must lie in [0, {tokens.shape[1]})")
-    three = contextual_decomposition(
+    parts = decomposition_at(
         model,
         tokens.repeat(3, 1),
         torch.cat([focus_a | focus_b, focus_a, focus_b]),
+        position.repeat(3),
         dtype=dtype,
     ).relevant
-    rows = torch.arange(len(tokens), device=three.device)
-    parts = three.unflatten(1, (3, len(tokens)))[:, :, rows, position.to(three.device)]
-    h_union, h_a, h_b = parts.unbind(1)
+    h_union, h_a, h_b = parts.unflatten(1, (3, len(tokens))).unbind(1)
     return (h_union - h_a - h_b).norm(dim=-1) / h_union.norm(dim=-1)

@@ -58,6 +58,55 @@ def softmax_gradient(
         return logit_gradient, logit_gradient @ decoder.weight
 
 
+#: float32 entries of the ``(tokens, vocabulary)`` logit gradient that
+#: :func:`softmax_gradient_concentration` holds at once
+CHUNK_ENTRIES = 2**25
+
+
+def softmax_gradient_concentration(
+    decoder: nn.Linear,
+    top_hidden: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    chunk_tokens: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """chi of the logit gradient and the gradient at the top LSTM layer, without keeping the
+    ``(tokens, vocabulary)`` logit gradient: :func:`softmax_gradient` a chunk of tokens at a
+    time, on the decoder's device (the states may stay on the CPU).
+
+    Parameters
+    ----------
+    decoder, top_hidden, targets
+        As in :func:`softmax_gradient`.
+    chunk_tokens
+        Tokens per chunk (None: as many as :data:`CHUNK_ENTRIES` logits allow).
+
+    Returns
+    -------
+    logit_concentration, hidden_gradient
+        ``chi(xbar)`` ``(...)`` and ``hbar^2`` ``(..., H)``, on ``top_hidden``'s device.
+    """
+    if targets.shape != top_hidden.shape[:-1]:
+        raise ValueError(
+            f"targets {tuple(targets.shape)} must match the hidden states' leading dimensions "
+            f"{tuple(top_hidden.shape[:-1])}"
+        )
+    device = decoder.weight.device
+    flat_hidden, flat_targets = top_hidden.reshape(-1, top_hidden.shape[-1]), targets.reshape(-1)
+    size = chunk_tokens or max(1, CHUNK_ENTRIES // decoder.out_features)
+    chi = torch.empty(len(flat_targets), dtype=top_hidden.dtype, device=top_hidden.device)
+    hidden = torch.empty_like(flat_hidden)
+    for start in range(0, len(flat_targets), size):
+        stop = start + size
+        logit_gradient, hidden_gradient = softmax_gradient(
+            decoder, flat_hidden[start:stop].to(device), flat_targets[start:stop].to(device)
+        )
+        chi[start:stop] = concentration(logit_gradient).to(chi)
+        hidden[start:stop] = hidden_gradient.to(hidden)
+        del logit_gradient
+    return chi.reshape(targets.shape), hidden.reshape(top_hidden.shape)
+
+
 def mean_per_word(
     values: torch.Tensor, words: torch.Tensor, n_words: int
 ) -> tuple[torch.Tensor, torch.Tensor]:

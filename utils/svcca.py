@@ -18,7 +18,9 @@ Two choices move it, and the thesis's own script makes both: it calls google/svc
 (``keep=None`` here), and that ``"mean"`` averages only the **leading correlations** whose sum
 reaches 98% of the sum of all of them (``threshold=0.98`` here, google's default; see
 :meth:`CCAResult.leading_mean`). Everything is batched: the leading dimensions of ``a`` and ``b``
-broadcast, so all (checkpoint, layer, task) comparisons are one batched SVD each.
+broadcast, so all (checkpoint, layer, task) comparisons are one batched SVD each; the views are
+read a chunk of tokens at a time (only ``(d, d)`` matrices per view and per pair are kept), so
+they may stay on the CPU while the arithmetic runs on a GPU.
 """
 
 from __future__ import annotations
@@ -118,8 +120,78 @@ def singular_directions(
     return basis * wanted[..., None, :], wanted.sum(-1)
 
 
+#: bytes of float64 token chunks that :func:`canonical_correlations` holds at once (its
+#: working memory beyond the views themselves and the small ``(d, d)`` matrices)
+CHUNK_BYTES = 2**28
+
+
+def _chunks(n: int, per_token: int, chunk_tokens: int | None) -> range:
+    """Token offsets of chunks of ``chunk_tokens`` rows (None: as many as ``CHUNK_BYTES``
+    allows at ``per_token`` bytes a row)."""
+    size = chunk_tokens or max(1, CHUNK_BYTES // max(per_token, 1))
+    return range(0, n, size)
+
+
+def _whitening(
+    x: torch.Tensor, keep: float | int | None, device: torch.device, chunk_tokens: int | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean ``(..., d)``, whitening map ``(..., d, d)`` and number of kept directions ``(...,)``
+    of a view ``(..., N, d)``, from its centred Gram matrix accumulated over token chunks (in
+    float64 on ``device``): the kept orthonormal directions of :func:`singular_directions` are
+    ``(x - mean) @ map``, which is never formed."""
+    if x.ndim < 2:
+        raise ValueError(f"a view must be (..., n_tokens, n_units), got shape {tuple(x.shape)}")
+    n, d = x.shape[-2:]
+    if n < 2:
+        raise ValueError(f"a view needs at least two tokens, got {n}")
+    views = x[..., 0, 0].numel()
+    offsets = _chunks(n, 8 * views * d, chunk_tokens)
+    step = offsets.step
+    total = torch.zeros(*x.shape[:-2], d, dtype=torch.float64, device=device)
+    for start in offsets:
+        part = x[..., start : start + step, :].to(device, torch.float64)
+        if not torch.isfinite(part).all():
+            raise ValueError("the view contains NaN or infinite values")
+        total += part.sum(-2)
+    mean = total / n
+    gram = torch.zeros(*x.shape[:-2], d, d, dtype=torch.float64, device=device)
+    for start in offsets:
+        part = x[..., start : start + step, :].to(device, torch.float64) - mean[..., None, :]
+        gram += part.transpose(-1, -2) @ part
+    # x = U S V^T with x^T x = V S^2 V^T: the directions U = x V / S
+    eigenvalues, right = torch.linalg.eigh(gram)
+    eigenvalues, right = eigenvalues.flip(-1).clamp(min=0), right.flip(-1)
+    singular = eigenvalues.sqrt()
+    # the Gram matrix squares the condition number: directions below sqrt(eps) are noise
+    tol = singular[..., :1] * (max(n, d) * torch.finfo(torch.float64).eps) ** 0.5
+    nonzero = singular > tol
+    index = torch.arange(d, device=device)
+    if keep is None:
+        wanted = nonzero
+    elif isinstance(keep, bool) or not isinstance(keep, (int, float)):
+        raise ValueError(f"keep must be a fraction, a number of directions or None, got {keep!r}")
+    elif isinstance(keep, int):
+        if not 1 <= keep:
+            raise ValueError(f"keep must keep at least one direction, got {keep}")
+        wanted = nonzero & (index < keep)
+    else:
+        if not 0 < keep <= 1:
+            raise ValueError(f"a variance fraction keep must lie in (0, 1], got {keep}")
+        variance = singular**2
+        explained = variance.cumsum(-1) / variance.sum(-1, keepdim=True)
+        count = (explained < keep - 1e-12).sum(-1, keepdim=True) + 1
+        wanted = nonzero & (index < count)
+    scale = torch.where(wanted, 1.0 / torch.where(nonzero, singular, 1.0), 0.0)
+    return mean, right * scale[..., None, :], wanted.sum(-1)
+
+
 def canonical_correlations(
-    a: torch.Tensor, b: torch.Tensor, keep: float | int | None = 0.99
+    a: torch.Tensor,
+    b: torch.Tensor,
+    keep: float | int | None = 0.99,
+    *,
+    device: str | torch.device | None = None,
+    chunk_tokens: int | None = None,
 ) -> CCAResult:
     """SVD-truncate both views, then CCA; see the module docstring.
 
@@ -130,33 +202,42 @@ def canonical_correlations(
         broadcast. Computed in float64.
     keep
         The SVD truncation, as in :func:`singular_directions`.
+    device
+        Where to compute (None: ``a``'s device); the views may stay elsewhere (on the CPU),
+        they are moved a chunk of tokens at a time.
+    chunk_tokens
+        Tokens per chunk (None: as many as :data:`CHUNK_BYTES` allows).
+
+    Notes
+    -----
+    Memory: nothing of the size of the views is copied. Each view contributes its centred
+    Gram matrix ``(d, d)`` and each pair its cross-covariance ``(d_A, d_B)``, accumulated over
+    chunks of tokens; with orthonormal bases ``Q = (x - mean) M`` (``M`` from the Gram
+    matrix), ``Q_A^T Q_B = M_A^T [(a - mean_a)^T (b - mean_b)] M_B``.
     """
     if a.shape[-2] != b.shape[-2]:
         raise ValueError(
             f"both views must describe the same tokens: {a.shape[-2]} vs {b.shape[-2]} rows"
         )
-    basis_a, kept_a = singular_directions(a.double(), keep)
-    basis_b, kept_b = singular_directions(b.double(), keep)
-    correlations = torch.linalg.svdvals(_cross(basis_a, basis_b)).clamp(max=1.0)
-    n_directions = torch.minimum(kept_a, kept_b)
+    device = torch.device(device) if device is not None else a.device
+    mean_a, map_a, kept_a = _whitening(a, keep, device, chunk_tokens)
+    mean_b, map_b, kept_b = _whitening(b, keep, device, chunk_tokens)
+    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    n, d_a, d_b = a.shape[-2], a.shape[-1], b.shape[-1]
+    # a broadcasting matmul copies both operands to the whole broadcast shape: chunks bound it
+    pairs = torch.Size(batch).numel()
+    offsets = _chunks(n, 8 * pairs * (d_a + d_b), chunk_tokens)
+    cross = torch.zeros(*batch, d_a, d_b, dtype=torch.float64, device=device)
+    for start in offsets:
+        part_a = a[..., start : start + offsets.step, :].to(device, torch.float64)
+        part_b = b[..., start : start + offsets.step, :].to(device, torch.float64)
+        cross += (part_a - mean_a[..., None, :]).transpose(-1, -2) @ (part_b - mean_b[..., None, :])
+    whitened = map_a.transpose(-1, -2) @ cross @ map_b
+    correlations = torch.linalg.svdvals(whitened).clamp(max=1.0)
+    n_directions = torch.minimum(kept_a, kept_b).expand(batch)
     index = torch.arange(correlations.shape[-1], device=correlations.device)
     correlations = correlations * (index < n_directions[..., None])
     return CCAResult(correlations, n_directions)
-
-
-def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a^T b`` over the tokens for views ``(..., N, d_A)`` and ``(..., N, d_B)`` whose
-    leading dimensions broadcast. A broadcasting matmul would first copy both operands to the
-    whole broadcast shape (every pair's ``N`` tokens); views of different leading shapes go
-    pair by pair instead, so memory grows with the views, not with their pairs."""
-    if a.shape[:-2] == b.shape[:-2]:
-        return a.transpose(-1, -2) @ b
-    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    flat_a, flat_b = a.reshape(-1, *a.shape[-2:]), b.reshape(-1, *b.shape[-2:])
-    index_a = torch.arange(len(flat_a)).reshape(a.shape[:-2]).expand(batch).reshape(-1)
-    index_b = torch.arange(len(flat_b)).reshape(b.shape[:-2]).expand(batch).reshape(-1)
-    pairs = [flat_a[i].T @ flat_b[j] for i, j in zip(index_a.tolist(), index_b.tolist())]
-    return torch.stack(pairs).reshape(*batch, a.shape[-1], b.shape[-1])
 
 
 def svcca(
@@ -164,9 +245,13 @@ def svcca(
     b: torch.Tensor,
     keep: float | int | None = 0.99,
     threshold: float | None = None,
+    *,
+    device: str | torch.device | None = None,
+    chunk_tokens: int | None = None,
 ) -> torch.Tensor:
     """``(...,)`` SVCCA similarity of views ``a`` and ``b``: the mean canonical correlation
     (``threshold=None``), or the mean of the leading ones that sum to ``threshold`` of the
-    total (google/svcca's ``"mean"``, :meth:`CCAResult.leading_mean`)."""
-    result = canonical_correlations(a, b, keep)
+    total (google/svcca's ``"mean"``, :meth:`CCAResult.leading_mean`). ``device`` and
+    ``chunk_tokens`` as in :func:`canonical_correlations`."""
+    result = canonical_correlations(a, b, keep, device=device, chunk_tokens=chunk_tokens)
     return result.mean if threshold is None else result.leading_mean(threshold)

@@ -8,7 +8,9 @@ from utils.lstm import (
     LSTMNetwork,
     Vocabulary,
     cached_sequence_model,
+    evaluate_rows,
     language_model_pairs,
+    layer_states,
     pad_batch,
     stream_batches,
     train_sequence_model,
@@ -81,6 +83,7 @@ def test_training_learns_and_checkpoints():
     assert record.losses[-1] < 0.6 * record.losses[0]
     assert set(record.checkpoints) == {0, 5}
     assert not torch.equal(record.checkpoints[0]["decoder.weight"], model.decoder.weight)
+    assert all(v.device.type == "cpu" for v in record.checkpoints[5].values())
     with pytest.raises(ValueError, match="optimizer"):
         train_sequence_model(model, pairs, optimizer="lbfgs")
 
@@ -186,3 +189,26 @@ def test_carry_state_training_and_sgd_options():
     assert len(losses["carried"].losses) == 6 * len(stream_batches(pairs, 4, 6))
     with pytest.raises(ValueError, match="momentum"):
         train_sequence_model(model, pairs, momentum=0.9, optimizer="adam")
+
+
+@pytest.mark.parametrize("max_tokens", [1, 20, 2**16])
+def test_layer_states_and_evaluation_in_chunks(max_tokens):
+    """Chunks of rows (the memory bound) give the states and scores of one padded batch."""
+    torch.manual_seed(0)
+    model = LSTMNetwork(30, 30, embedding_dim=6, hidden_dim=6, n_layers=2).eval()
+    rows = [torch.randint(4, 30, (n,)).tolist() for n in (5, 9, 2, 7, 1)]
+    pairs = [(r[:-1] or r, r[1:] or r) for r in rows]
+    inputs, targets = pad_batch([(r, r) for r in rows])
+    real = targets != IGNORE
+    with torch.no_grad():
+        _, hidden, _ = model.unrolled(inputs)
+        expected = torch.cat([model.embedding(inputs)[None], hidden])[:, real]
+    torch.testing.assert_close(layer_states(model, rows, max_tokens=max_tokens), expected)
+    inputs, targets = pad_batch(pairs)
+    keep = targets != IGNORE
+    with torch.no_grad():
+        logits = model(inputs)[keep]
+    accuracy, perplexity = evaluate_rows(model, pairs, max_tokens=max_tokens)
+    assert accuracy == pytest.approx((logits.argmax(-1) == targets[keep]).float().mean().item())
+    nll = torch.nn.functional.cross_entropy(logits, targets[keep])
+    assert perplexity == pytest.approx(nll.exp().item(), rel=1e-5)

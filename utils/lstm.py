@@ -295,7 +295,7 @@ def train_sequence_model(
         Gradient-norm clipping (None: none).
     checkpoints
         Steps (0 = before training, ``n`` = after ``n`` updates) at which to keep a copy of
-        the weights, e.g. for analyses over training.
+        the weights (on the CPU), e.g. for analyses over training.
     validation
         Pairs whose mean loss is measured after every epoch.
     anneal
@@ -332,9 +332,10 @@ def train_sequence_model(
     record = TrainingRecord(losses=[], checkpoints={})
 
     def snapshot(step: int) -> None:
+        # kept on the CPU: dozens of checkpoints would otherwise fill the device
         if step in wanted:
             record.checkpoints[step] = {
-                k: v.detach().clone() for k, v in model.state_dict().items()
+                k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()
             }
 
     gen = torch.Generator().manual_seed(seed)
@@ -418,6 +419,77 @@ def sequence_loss(
         count += int((targets != IGNORE).sum())
     model.train(was_training)
     return total / count
+
+
+def _row_chunks(lengths: Sequence[int], max_tokens: int) -> list[tuple[int, int]]:
+    """Consecutive ``[start, stop)`` ranges of rows whose padded size (rows x longest row)
+    stays within ``max_tokens`` (a longer row is a chunk of its own)."""
+    chunks, start, longest = [], 0, 0
+    for row, length in enumerate(lengths):
+        if row > start and max(longest, length) * (row - start + 1) > max_tokens:
+            chunks.append((start, row))
+            start, longest = row, 0
+        longest = max(longest, length)
+    if start < len(lengths):
+        chunks.append((start, len(lengths)))
+    return chunks
+
+
+@torch.no_grad()
+def layer_states(
+    model: LSTMNetwork, rows: Sequence[Sequence[int]], *, max_tokens: int = 2**16
+) -> torch.Tensor:
+    """``(n_layers + 1, N, H)`` embedding and LSTM hidden states at the ``N`` tokens of
+    ``rows`` (input id lists, each from a zero state), on the CPU, in row-major order.
+
+    The rows are run a few at a time (consecutive rows, right-padded to the longest of them,
+    at most ``max_tokens`` padded tokens, and their logits never kept), so memory grows with
+    the chunk rather than with every row padded to the longest one. Needs
+    ``embedding_dim == hidden_dim`` (so the layers stack).
+    """
+    if model.embedding.embedding_dim != model.hidden_dim:
+        raise ValueError("layer_states stacks the embedding with the LSTM layers: equal sizes")
+    device = next(model.parameters()).device
+    lengths = [len(r) for r in rows]
+    out = torch.empty(model.n_layers + 1, sum(lengths), model.hidden_dim)
+    offset = 0
+    for start, stop in _row_chunks(lengths, max_tokens):
+        inputs, _ = pad_batch([(r, r) for r in rows[start:stop]])
+        real = inputs.new_zeros(inputs.shape, dtype=torch.bool)
+        for i, length in enumerate(lengths[start:stop]):
+            real[i, :length] = True
+        inputs = inputs.to(device)
+        embedded = model.embedding(inputs)
+        _, hidden, _ = model.unrolled(inputs)
+        chunk = torch.cat([embedded[None], hidden])[:, real.to(device)].cpu()
+        out[:, offset : offset + chunk.shape[1]] = chunk
+        offset += chunk.shape[1]
+    return out
+
+
+@torch.no_grad()
+def evaluate_rows(
+    model: LSTMNetwork,
+    pairs: Sequence[tuple[Sequence[int], Sequence[int]]],
+    *,
+    max_tokens: int = 2**16,
+) -> tuple[float, float]:
+    """Accuracy and perplexity of ``model`` (fused forward, each pair from a zero state) over
+    every target of ``pairs``, a chunk of pairs at a time as in :func:`layer_states` (the
+    ``(tokens, n_outputs)`` logits of one chunk at most)."""
+    device = next(model.parameters()).device
+    correct, nll, count = 0, 0.0, 0
+    for start, stop in _row_chunks([len(inp) for inp, _ in pairs], max_tokens):
+        inputs, targets = pad_batch(pairs[start:stop])
+        logits = model(inputs.to(device))
+        targets = targets.to(device)
+        keep = targets != IGNORE
+        nll += nn.functional.cross_entropy(logits[keep], targets[keep], reduction="sum").item()
+        correct += int((logits[keep].argmax(-1) == targets[keep]).sum())
+        count += int(keep.sum())
+    if not count:
+        raise ValueError("no targets to evaluate")
+    return correct / count, float(torch.tensor(nll / count).exp())
 
 
 def _pairs_fingerprint(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[torch.Tensor]:

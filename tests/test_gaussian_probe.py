@@ -77,6 +77,33 @@ def test_batched_greedy_equals_refit_per_candidate(best):
     assert fast.tolist() == naive_greedy(probe, x[200:], y[200:], 6, best=best)
 
 
+@pytest.mark.parametrize("best", [True, False])
+def test_greedy_over_chunks_of_examples_equals_the_refit(best):
+    # chunks of 7 dev examples (the (C, N, d) intermediates are never whole)
+    x, y = planted_data()
+    probe = fit_gaussian_probe(x[:200], y[:200])
+    chunked = greedy_ranking(
+        probe, x[200:], y[200:], n_neurons=6, best=best, progress=False, max_elements=3 * 12 * 7
+    )
+    assert chunked.tolist() == naive_greedy(probe, x[200:], y[200:], 6, best=best)
+
+
+def test_prefix_scores_over_chunks_equal_the_whole():
+    x, y = planted_data()
+    probe = fit_gaussian_probe(x[:200], y[:200])
+    ranking = torch.tensor([6, 2, 5, 0, 11])
+    for small in (1, 3 * 5 * 9):  # one example per chunk, 9 per chunk
+        assert torch.equal(
+            probe.prefix_accuracy(x[200:], y[200:], ranking),
+            probe.prefix_accuracy(x[200:], y[200:], ranking, max_elements=small),
+        )
+        assert torch.allclose(
+            probe.prefix_mutual_information(x[200:], y[200:], ranking),
+            probe.prefix_mutual_information(x[200:], y[200:], ranking, max_elements=small),
+            atol=1e-12,
+        )
+
+
 def test_planted_neuron_ranks_first():
     x, y = planted_data(d=30, n=600)
     probe = fit_gaussian_probe(x[:400], y[:400])

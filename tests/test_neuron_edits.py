@@ -178,3 +178,24 @@ def test_clwv_with_spacy():
     assert edit_scores(judge, originals, [["the", "dog", "ran", "home", "."]], relevant) == (1, 1)
     assert edit_scores(judge, originals, [["the", "cats", "ran", "home", "."]], relevant) == (1, 0)
     assert edit_scores(judge, originals, originals, relevant) == (0, 0)
+
+
+def test_edits_hold_one_shift_per_class_and_apply_to_a_bucket(tokenizer):
+    batch = tokenize_words(tokenizer, SENTENCES)
+    labels = batch.spread([[-1, 1, 0, -1, -1], [-1, 0, 1, -1]])
+    means = torch.randn(2, 32)
+    edit = translation(labels, torch.tensor([3, 8, 20]), torch.full((32,), 2.0), means)
+    assert edit.class_shift.shape == (2, 3)  # no (B, T, k) tensor
+    assert torch.equal(edit.edited_shifts(), edit.shift[edit.token_mask])
+    clean = torch.randn(*labels.shape, 32)
+    rows, width = torch.tensor([1]), int(batch.attention_mask[1].sum())
+    for e in (edit, ablation(labels, torch.tensor([3, 8]))):
+        assert torch.equal(e(clean[rows, :width], rows), e(clean)[rows, :width])
+
+
+def test_decoding_in_chunks_equals_one_pass(model, tokenizer, decoder):
+    batch = tokenize_words(tokenizer, SENTENCES)
+    whole = decode_words(model, decoder, tokenizer, batch)
+    assert decode_words(model, decoder, tokenizer, batch, batch_size=1) == whole
+    hidden = torch.randn(3, 5, 32)
+    assert torch.equal(decoder.predict_ids(hidden), decoder.predict_ids(hidden, max_logits=2000))

@@ -36,6 +36,8 @@ from tqdm.auto import tqdm
 from utils.probes import LinearProbe
 
 LOG_2PI = math.log(2 * math.pi)
+# elements of the largest (classes, examples, neurons) intermediate a kernel holds at once
+CHUNK_ELEMENTS = 2**26
 
 
 @dataclass
@@ -72,22 +74,83 @@ class GaussianProbe:
         """
         ranking = _check_ranking(ranking, self.n_neurons)
         x = _check_x(x, self.n_neurons).to(self.means)
+        return self._prefix_log_joint(x, ranking, self._prefix_cholesky(ranking))
+
+    def _prefix_cholesky(self, ranking: torch.Tensor) -> torch.Tensor:
         sigma = self.covariances[:, ranking][:, :, ranking]  # (C, k, k)
-        chol = torch.linalg.cholesky(sigma)
+        return torch.linalg.cholesky(sigma)
+
+    def _prefix_log_joint(
+        self, x: torch.Tensor, ranking: torch.Tensor, chol: torch.Tensor
+    ) -> torch.Tensor:
         centred = x[None, :, ranking] - self.means[:, None, ranking]  # (C, N, k)
         z = torch.linalg.solve_triangular(chol, centred.transpose(1, 2), upper=False)
         per_step = -0.5 * z.pow(2) - torch.diagonal(chol, dim1=1, dim2=2).log()[:, :, None]
         log_lik = (per_step - 0.5 * LOG_2PI).cumsum(1)  # (C, k, N)
         return log_lik.permute(1, 2, 0) + self.log_prior
 
-    def prefix_accuracy(self, x: torch.Tensor, y: torch.Tensor, ranking: torch.Tensor):
-        """``(k,)`` accuracy of the probe marginalised to every prefix of ``ranking``."""
-        log_joint = self.prefix_log_joint(x, ranking)
-        return (log_joint.argmax(-1) == y.to(log_joint.device)).float().mean(-1)
+    def _prefix_chunks(self, x: torch.Tensor, ranking: torch.Tensor, max_elements: int):
+        """``(rows, log joint (k, len(rows), C))`` over chunks of the examples, each chunk's
+        ``(C, rows, k)`` intermediates at most ``max_elements``: the ``(k, N, C)`` scores of
+        all examples are never held at once."""
+        ranking = _check_ranking(ranking, self.n_neurons)
+        x = _check_x(x, self.n_neurons).to(self.means)
+        chol = self._prefix_cholesky(ranking)
+        per_row = self.n_classes * len(ranking)
+        rows = max(1, max_elements // per_row)
+        for start in range(0, len(x), rows):
+            yield (
+                slice(start, start + rows),
+                self._prefix_log_joint(x[start : start + rows], ranking, chol),
+            )
 
-    def prefix_mutual_information(self, x: torch.Tensor, y: torch.Tensor, ranking: torch.Tensor):
-        """``(k,)`` mutual information (bits) between labels and every prefix of ``ranking``."""
-        return mutual_information_bits(self.prefix_log_joint(x, ranking), y)
+    def prefix_accuracy(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        ranking: torch.Tensor,
+        *,
+        max_elements: int = CHUNK_ELEMENTS,
+    ) -> torch.Tensor:
+        """``(k,)`` accuracy of the probe marginalised to every prefix of ``ranking`` (the
+        examples read in chunks of at most ``max_elements`` classes x examples x k)."""
+        chunks = list(_single(self._prefix_chunks(x, ranking, max_elements)))
+        if len(chunks) == 1:
+            log_joint = chunks[0][1]
+            return (log_joint.argmax(-1) == y.to(log_joint.device)).float().mean(-1)
+        correct = None
+        for rows, log_joint in self._prefix_chunks(x, ranking, max_elements):
+            hits = (log_joint.argmax(-1) == y[rows].to(log_joint.device)).sum(-1)
+            correct = hits if correct is None else correct + hits
+        return correct.float() / len(y)
+
+    def prefix_mutual_information(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        ranking: torch.Tensor,
+        *,
+        max_elements: int = CHUNK_ELEMENTS,
+    ) -> torch.Tensor:
+        """``(k,)`` mutual information (bits) between labels and every prefix of ``ranking``
+        (the examples read in chunks, as :meth:`prefix_accuracy`)."""
+        chunks = list(_single(self._prefix_chunks(x, ranking, max_elements)))
+        if len(chunks) == 1:
+            return mutual_information_bits(chunks[0][1], y)
+        total = None
+        for rows, log_joint in self._prefix_chunks(x, ranking, max_elements):
+            part = mutual_information_bits(log_joint, y[rows], entropy=0.0) * len(log_joint[0])
+            total = part if total is None else total + part
+        return total / len(y) + _label_entropy(y, self.n_classes).to(total) / math.log(2)
+
+
+def _single(chunks):
+    """The first chunk of ``chunks``, and a second one if there is one (to tell a single
+    chunk, computed as one tensor, from several)."""
+    for i, chunk in enumerate(chunks):
+        yield chunk
+        if i == 1:
+            return
 
 
 def _check_x(x: torch.Tensor, d: int | None = None) -> torch.Tensor:
@@ -109,17 +172,27 @@ def _check_ranking(ranking: torch.Tensor, d: int) -> torch.Tensor:
     return ranking
 
 
-def mutual_information_bits(log_joint: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _label_entropy(y: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Entropy (nats) of the empirical label distribution of ``y``."""
+    freq = torch.bincount(y, minlength=n_classes).double() / len(y)
+    return -(freq[freq > 0] * freq[freq > 0].log()).sum()
+
+
+def mutual_information_bits(
+    log_joint: torch.Tensor, y: torch.Tensor, entropy: float | None = None
+) -> torch.Tensor:
     """Plug-in mutual information, in bits, from log joint scores ``(..., N, C)``.
 
     ``MI = (H(Z) - mean_i[-log p(z_i | h_i)]) / ln 2``, with ``H(Z)`` the entropy of the empirical
-    label distribution of ``y`` (the estimate of Antverg and Belinkov's code).
+    label distribution of ``y`` (the estimate of Antverg and Belinkov's code), or ``entropy``
+    (nats) when given.
     """
     y = y.to(log_joint.device)
     log_post = log_joint - log_joint.logsumexp(-1, keepdim=True)
     picked = log_post.gather(-1, y.expand(*log_post.shape[:-1]).unsqueeze(-1)).squeeze(-1)
-    freq = torch.bincount(y, minlength=log_joint.shape[-1]).to(log_joint) / len(y)
-    entropy = -(freq[freq > 0] * freq[freq > 0].log()).sum()
+    if entropy is None:
+        freq = torch.bincount(y, minlength=log_joint.shape[-1]).to(log_joint) / len(y)
+        entropy = -(freq[freq > 0] * freq[freq > 0].log()).sum()
     return (entropy + picked.mean(-1)) / math.log(2)
 
 
@@ -182,6 +255,7 @@ def greedy_ranking(
     n_neurons: int | None = None,
     best: bool = True,
     progress: bool = True,
+    max_elements: int = CHUNK_ELEMENTS,
 ) -> torch.Tensor:
     """The GAUSSIAN ranking: greedy forward selection by held-out mutual information.
 
@@ -197,6 +271,10 @@ def greedy_ranking(
         ``True``: add the neuron that maximises the MI of the selected set (top-to-bottom).
         ``False``: the one that minimises it (the paper's bottom-to-top GAUSSIAN, a greedy run
         of its own rather than the reversed list).
+    max_elements
+        The largest ``(C, examples, d)`` intermediate of a step, in elements: the candidates
+        are scored over chunks of the examples (the residuals, ``C * N * d``, are the
+        search's state and stay whole).
 
     Returns
     -------
@@ -209,25 +287,43 @@ def greedy_ranking(
     n_neurons = d if n_neurons is None else n_neurons
     if not 1 <= n_neurons <= d:
         raise ValueError(f"n_neurons must be in [1, {d}], got {n_neurons}")
-    # residuals of every neuron given the selected ones, their covariance, and log N(h_S)
+    # residuals of every neuron given the selected ones, their covariance, and log N(h_S);
+    # the residuals (C, N, d) are the search's state, every other (C, N, d) intermediate is
+    # computed over chunks of at most max_elements
     residual = x[None] - probe.means[:, None]  # (C, N, d)
     cond_cov = probe.covariances.clone()  # (C, d, d)
     log_joint = probe.log_prior.expand(len(x), -1).clone()  # (N, C)
     available = torch.ones(d, dtype=torch.bool, device=x.device)
     order = []
-    own_class = y[None, :, None].expand(1, len(x), d)
+    rows = max(1, max_elements // (probe.n_classes * d))
+    chunks = [slice(start, start + rows) for start in range(0, len(x), rows)]
     for _ in tqdm(range(n_neurons), desc="greedy selection", disable=not progress, leave=False):
         var = cond_cov.diagonal(dim1=1, dim2=2).clamp_min(1e-12)  # (C, d)
-        # log p(h_{S+j}, z) for every candidate j: log N(h_S) + log N(r_j; 0, v_j), (C, N, d)
-        offset = log_joint.T[:, :, None] - 0.5 * (var.log() + LOG_2PI)[:, None]
-        candidates = torch.addcmul(offset, residual.square(), -0.5 / var[:, None])
-        # mean log posterior of the true class: the MI up to the constant H(Z)
-        scores = (candidates.gather(0, own_class)[0] - candidates.logsumexp(0)).mean(0)
+        scores = torch.zeros(d, dtype=x.dtype, device=x.device)
+        for part in chunks:
+            # log p(h_{S+j}, z) for every candidate j: log N(h_S) + log N(r_j; 0, v_j), (C, n, d)
+            offset = log_joint[part].T[:, :, None] - 0.5 * (var.log() + LOG_2PI)[:, None]
+            candidates = torch.addcmul(offset, residual[:, part].square(), -0.5 / var[:, None])
+            # mean log posterior of the true class: the MI up to the constant H(Z)
+            own_class = y[None, part, None].expand(1, candidates.shape[1], d)
+            gap = candidates.gather(0, own_class)[0] - candidates.logsumexp(0)
+            if len(chunks) == 1:
+                scores = gap.mean(0)
+            else:
+                scores += gap.sum(0)
+        if len(chunks) > 1:
+            scores /= len(x)
         scores = scores.masked_fill(~available, -math.inf if best else math.inf)
         chosen = int(scores.argmax() if best else scores.argmin())
         order.append(chosen)
         available[chosen] = False
-        log_joint = candidates[:, :, chosen].T
+        if len(chunks) == 1:
+            log_joint = candidates[:, :, chosen].T
+        else:  # the chosen candidate's column, recomputed for every example
+            offset = log_joint.T - 0.5 * (var[:, chosen].log() + LOG_2PI)[:, None]
+            log_joint = torch.addcmul(
+                offset, residual[:, :, chosen].square(), -0.5 / var[:, chosen, None]
+            ).T
         # condition on the chosen neuron: rank-one updates (Schur complement)
         gain = cond_cov[:, :, chosen] / var[:, chosen, None]  # (C, d)
         residual.sub_(residual[:, :, chosen, None] * gain[:, None, :])

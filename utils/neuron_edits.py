@@ -85,7 +85,12 @@ def tokenize_words(
 
 @dataclass
 class NeuronEdit:
-    """Set (``shift is None``: to zero) or shift the chosen neurons of the chosen sub-tokens.
+    """Set (``class_shift is None``: to zero) or shift the chosen neurons of the chosen
+    sub-tokens.
+
+    A translation's shift depends only on the class of a sub-token's word, so it is kept per
+    class, ``(C, k)``, and spread over the sub-tokens only where an edit is applied: an edit
+    holds no ``(B, T, k)`` tensor, and a sweep over many ``k`` holds none either.
 
     Attributes
     ----------
@@ -93,26 +98,59 @@ class NeuronEdit:
         ``(B, T)`` boolean: the sub-tokens to edit.
     neurons
         ``(k,)`` neuron indices.
-    shift
-        ``(B, T, k)`` added to those neurons, or None for ablation.
+    class_shift
+        ``(C, k)`` added to those neurons of a sub-token of class ``c`` (row ``c``), or None
+        for ablation.
+    token_class
+        ``(B, T)`` the class of each sub-token (any value off ``token_mask``), with
+        ``class_shift``.
     """
 
     token_mask: torch.Tensor
     neurons: torch.Tensor
-    shift: torch.Tensor | None = None
+    class_shift: torch.Tensor | None = None
+    token_class: torch.Tensor | None = None
 
-    def __call__(self, hidden: torch.Tensor) -> torch.Tensor:
+    def __post_init__(self) -> None:
+        if (self.class_shift is None) != (self.token_class is None):
+            raise ValueError("a shift needs both class_shift and token_class")
+
+    @property
+    def shift(self) -> torch.Tensor | None:
+        """``(B, T, k)`` the shift of every sub-token (materialised: for small batches)."""
+        return self._shift_at(None, None)
+
+    def edited_shifts(self) -> torch.Tensor:
+        """``(n, k)`` the shift of each edited sub-token (zeros for ablation: none)."""
+        if self.class_shift is None:
+            return torch.zeros(int(self.token_mask.sum()), len(self.neurons))
+        return self.class_shift[self.token_class[self.token_mask]]
+
+    def _shift_at(self, rows: torch.Tensor | None, width: int | None) -> torch.Tensor | None:
+        if self.class_shift is None:
+            return None
+        classes = self.token_class if rows is None else self.token_class[rows, :width]
+        return self.class_shift[classes.clamp_min(0)]
+
+    def __call__(self, hidden: torch.Tensor, rows: torch.Tensor | None = None) -> torch.Tensor:
+        """The edited copy of ``hidden``: ``(B, T, d)``, or with ``rows`` the states
+        ``(len(rows), width, d)`` of those sentences trimmed to ``width`` sub-tokens."""
         if len(self.neurons) == 0:
             return hidden
-        if hidden.shape[:2] != self.token_mask.shape:
+        width = hidden.shape[1]
+        if rows is not None:
+            rows = rows.to(self.token_mask.device)
+        mask = self.token_mask if rows is None else self.token_mask[rows, :width]
+        if hidden.shape[:2] != mask.shape:
             raise ValueError(
-                f"the edit was built for a batch of shape {tuple(self.token_mask.shape)}, "
+                f"the edit was built for a batch of shape {tuple(mask.shape)}, "
                 f"the layer output has {tuple(hidden.shape[:2])}"
             )
         chosen = hidden[..., self.neurons]
-        edited = torch.zeros_like(chosen) if self.shift is None else chosen + self.shift
+        shift = self._shift_at(rows, width)
+        edited = torch.zeros_like(chosen) if shift is None else chosen + shift
         hidden = hidden.clone()
-        hidden[..., self.neurons] = torch.where(self.token_mask[..., None], edited, chosen)
+        hidden[..., self.neurons] = torch.where(mask[..., None], edited, chosen)
         return hidden
 
 
@@ -168,10 +206,10 @@ def translation(
     n_classes = means.shape[0]
     if n_classes < 2:
         raise ValueError("translation needs at least two attribute values")
-    source = token_labels.clamp_min(0)
-    target = (source + 1) % n_classes
     step = (means[:, neurons] * alpha[neurons]).to(token_labels.device)  # (C, k)
-    return NeuronEdit(token_labels >= 0, neurons, step[target] - step[source])
+    # a word of class c moves by step[c + 1] - step[c] (cyclically)
+    target = (torch.arange(n_classes) + 1) % n_classes
+    return NeuronEdit(token_labels >= 0, neurons, step[target] - step, token_labels)
 
 
 class WordDecoder(torch.nn.Module):
@@ -194,9 +232,14 @@ class WordDecoder(torch.nn.Module):
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.transform(hidden) @ self.embeddings.T + self.bias
 
-    def predict_ids(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Sub-token ids of the most likely words."""
-        return self.vocabulary[self(hidden).argmax(-1)]
+    def predict_ids(self, hidden: torch.Tensor, max_logits: int = 2**26) -> torch.Tensor:
+        """Sub-token ids of the most likely words of ``hidden`` ``(..., d)``, its rows read in
+        chunks of at most ``max_logits`` logits (rows x vocabulary) at a time."""
+        flat = hidden.reshape(-1, hidden.shape[-1])
+        rows = max(1, max_logits // max(1, len(self.vocabulary)))
+        best = [self(chunk).argmax(-1) for chunk in flat.split(rows)]
+        found = torch.cat(best) if best else flat.new_zeros(0, dtype=torch.long)
+        return self.vocabulary[found].view(hidden.shape[:-1])
 
 
 def train_word_decoder(
@@ -270,11 +313,25 @@ def _words(tokenizer, batch: TokenBatch, ids: torch.Tensor) -> list[list[str]]:
 
 @torch.inference_mode()
 def decode_words(
-    model: torch.nn.Module, decoder: WordDecoder, tokenizer, batch: TokenBatch
+    model: torch.nn.Module,
+    decoder: WordDecoder,
+    tokenizer,
+    batch: TokenBatch,
+    *,
+    batch_size: int = 64,
 ) -> list[list[str]]:
-    """The words the unedited model predicts at each input word."""
-    hidden = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)[0]
-    return _words(tokenizer, batch, decoder.predict_ids(hidden).cpu())
+    """The words the unedited model predicts at each input word (``batch_size`` sentences
+    per pass, each pass trimmed to its longest sentence)."""
+    ids = torch.zeros(batch.input_ids.shape, dtype=torch.long)
+    lengths = batch.attention_mask.sum(1).cpu()
+    for rows in torch.arange(len(lengths)).split(batch_size):
+        width = int(lengths[rows].max())
+        on = rows.to(batch.input_ids.device)
+        hidden = model(
+            input_ids=batch.input_ids[on, :width], attention_mask=batch.attention_mask[on, :width]
+        )[0]
+        ids[rows, :width] = decoder.predict_ids(hidden).cpu()
+    return _words(tokenizer, batch, ids)
 
 
 class SplitModel:
@@ -320,17 +377,33 @@ class SplitModel:
             raise ValueError("SplitModel needs at least one decoder")
         self.decoder, self.tokenizer, self.batch = self.decoders[0], tokenizer, batch
         self.top = blocks[layer:]
-        with torch.inference_mode():
-            self.states = model(
-                input_ids=batch.input_ids,
-                attention_mask=batch.attention_mask,
-                output_hidden_states=True,
-            ).hidden_states[layer]
         lengths = batch.attention_mask.sum(1).cpu()
         self.buckets = [
             (rows, int(lengths[rows].max())) for rows in lengths.argsort().split(bucket_size)
         ]
+        # the bottom, bucket by bucket: (len(rows), width, d) states trimmed to each bucket
+        self.bucket_states = []
+        with torch.inference_mode():
+            for rows, width in self.buckets:
+                on = rows.to(batch.input_ids.device)
+                self.bucket_states.append(
+                    model(
+                        input_ids=batch.input_ids[on, :width],
+                        attention_mask=batch.attention_mask[on, :width],
+                        output_hidden_states=True,
+                    ).hidden_states[layer]
+                )
         self._unedited: list[list[list[str]]] | None = None
+
+    @property
+    def states(self) -> torch.Tensor:
+        """``(B, T, d)`` the output of block ``layer`` for the whole batch, zero on padding
+        (assembled from the buckets: for inspection of small batches)."""
+        first = self.bucket_states[0]
+        out = first.new_zeros((*self.batch.input_ids.shape, first.shape[-1]))
+        for (rows, width), states in zip(self.buckets, self.bucket_states):
+            out[rows.to(out.device), :width] = states
+        return out
 
     def predict(
         self,
@@ -351,19 +424,21 @@ class SplitModel:
     ) -> list[list[list[list[str]]]]:
         """``[edit][decoder]``: the words each decoder predicts under each edit.
 
-        Edited copies of the states are stacked along the batch, as many per pass of the top
-        as fit in ``rows_per_pass`` sentences (at least one); every decoder reads the same
-        pass; the unedited prediction is computed once and reused.
+        A :class:`NeuronEdit` is applied bucket by bucket; any other callable receives the
+        whole ``(B, T, d)`` :attr:`states`. Edited copies of a bucket's states are stacked
+        along the batch, as many edits per pass of the top as fit in ``rows_per_pass``
+        sentences of the batch (at least one); every decoder reads the same pass; the
+        unedited prediction is computed once and reused.
         """
         if self._unedited is None and any(e is None for e in edits):
             self._unedited = [
-                _words(self.tokenizer, self.batch, ids[0]) for ids in self._top_ids([self.states])
+                _words(self.tokenizer, self.batch, ids[0]) for ids in self._top_ids([None])
             ]
         edited = [e for e in edits if e is not None]
         per_pass = max(1, rows_per_pass // len(self.batch.sentences))
         words = []
         for first in range(0, len(edited), per_pass):
-            ids = self._top_ids([e(self.states) for e in edited[first : first + per_pass]])
+            ids = self._top_ids(edited[first : first + per_pass])
             words.extend(
                 [_words(self.tokenizer, self.batch, ids[j, i]) for j in range(len(ids))]
                 for i in range(ids.shape[1])
@@ -371,15 +446,27 @@ class SplitModel:
         found = iter(words)
         return [self._unedited if e is None else next(found) for e in edits]
 
-    def _top_ids(self, states: Sequence[torch.Tensor]) -> torch.Tensor:
-        """``(D, E, B, T)`` ids (0 off words) that ``D`` decoders predict for ``E`` copies of
-        the states."""
-        stacked = torch.stack(list(states))
-        n = len(states)
-        ids = torch.zeros((len(self.decoders), *stacked.shape[:3]), dtype=torch.long)
-        for rows, width in self.buckets:
-            hidden = stacked[:, rows.to(stacked.device), :width].flatten(0, 1)
-            mask = self.batch.attention_mask[rows, :width].repeat(n, 1)
+    def _top_ids(
+        self, edits: Sequence[Callable[[torch.Tensor], torch.Tensor] | None]
+    ) -> torch.Tensor:
+        """``(D, E, B, T)`` ids (0 off words) that ``D`` decoders predict under ``E`` edits
+        (``None``: unedited)."""
+        n = len(edits)
+        whole = {  # an edit that is not a NeuronEdit sees the whole batch
+            i: e(self.states) for i, e in enumerate(edits) if not isinstance(e, NeuronEdit | None)
+        }
+        ids = torch.zeros((len(self.decoders), n, *self.batch.input_ids.shape), dtype=torch.long)
+        for (rows, width), states in zip(self.buckets, self.bucket_states):
+            copies = []
+            for i, edit in enumerate(edits):
+                if edit is None:
+                    copies.append(states)
+                elif i in whole:
+                    copies.append(whole[i][rows.to(states.device), :width])
+                else:
+                    copies.append(edit(states, rows))
+            hidden = torch.stack(copies).flatten(0, 1)
+            mask = self.batch.attention_mask[rows.to(states.device), :width].repeat(n, 1)
             top = run_layers(self.top, hidden, mask)
             words = (self.batch.word_index[rows, :width] >= 0).repeat(n, 1)
             at_words = top[words.to(top.device)]

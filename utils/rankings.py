@@ -59,8 +59,11 @@ def mass_cutoffs(weight: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
         raise ValueError("weight-mass fractions must lie in [0, 1]")
     cumulative = magnitude.double().sort(0, descending=True).values.cumsum(0)  # (D, C)
     total = cumulative[-1]
-    below = cumulative[None] < fractions.double()[:, None, None] * total  # (S, D, C)
-    return (below.sum(1) + 1).clamp(max=magnitude.shape[0])
+    # the prefix sums rise with k: how many lie below each target, by binary search (no
+    # (S, D, C) comparison)
+    targets = fractions.double()[None, :] * total[:, None]  # (C, S)
+    below = torch.searchsorted(cumulative.T.contiguous(), targets.contiguous())  # (C, S)
+    return (below.T + 1).clamp(max=magnitude.shape[0])
 
 
 def top_neurons_per_tag(weight: torch.Tensor, fraction: float) -> list[torch.Tensor]:
@@ -106,14 +109,17 @@ def neuron_ordering(weight: torch.Tensor, steps: int = 100) -> tuple[torch.Tenso
     rank_order = magnitude.argsort(0, descending=True)  # (D, C): neuron at each rank
     ranks = torch.arange(n_neurons)
     # the step at which rank r of tag t enters: the number of steps whose cutoff is <= r
-    entry_by_rank = (counts[:, None, :] <= ranks[None, :, None]).sum(0)  # (D, C)
+    # (the cutoffs rise with the step: a binary search, no (S, D, C) comparison)
+    entry_by_rank = torch.searchsorted(
+        counts.T.contiguous(), ranks.expand(n_classes, -1).contiguous(), right=True
+    ).T  # (D, C)
     entry = torch.full((n_neurons, n_classes), steps + 1, dtype=torch.long)
     entry.scatter_(0, rank_order, entry_by_rank)
     first_step = entry.min(1).values
     share = magnitude / magnitude.sum(0).clamp_min(torch.finfo(magnitude.dtype).tiny)
     by_share = share.max(1).values.argsort(descending=True, stable=True)
     ordering = by_share[first_step[by_share].argsort(stable=True)]
-    cutoffs = (first_step[None, :] <= torch.arange(steps + 1)[:, None]).sum(1)
+    cutoffs = torch.bincount(first_step, minlength=steps + 2)[: steps + 1].cumsum(0)
     return ordering, cutoffs
 
 

@@ -149,3 +149,22 @@ def test_probes_of_different_tasks_in_one_call():
     assert together.predict(x)[1].max() < 2  # an absent class is never predicted
     with pytest.raises(ValueError, match="targets must lie"):
         train_linear_probes(x, y, targets=[y], class_counts=[2], progress=False)
+
+
+def test_streamed_mini_batches_give_the_same_probes():
+    """``stream=True`` (x left where it is, each mini-batch's rows copied to the training
+    device: a training set larger than the GPU) trains the same probes, on both paths."""
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(300, 12, generator=gen)
+    y = (x[:, 0] > 0).long() + (x[:, 3] > 0.5).long()
+    kwargs = dict(epochs=2, batch_size=64, lr=1e-2, progress=False)
+    for extra in (
+        dict(l1=[0.0, 1e-3]),  # the fused grid
+        dict(seeds=[0, 1, 1]),  # per-probe shuffles: the batch's distinct rows
+        dict(neurons=[torch.arange(5), torch.tensor([2, 7, 11])]),  # shared shuffles
+        dict(seeds=[4, 5], neurons=[torch.arange(5), torch.tensor([2, 7, 11])], max_steps=7),
+    ):
+        here = train_linear_probes(x, y, **kwargs, **extra)
+        streamed = train_linear_probes(x, y, stream=True, **kwargs, **extra)
+        assert torch.equal(here.weight, streamed.weight), extra
+        assert torch.equal(here.bias, streamed.bias), extra

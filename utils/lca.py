@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 
 from utils.cache import cached, content_key, module_fingerprint
 from utils.corpus import Corpus
-from utils.probes import LinearProbe, train_linear_probes
+from utils.memory import tensor_bytes
+from utils.probes import EVAL_ELEMENTS, LinearProbe, train_linear_probes
 from utils.rankings import neuron_mask, neuron_ordering, select_neurons
 
 GRID_VALUES = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.0)
@@ -126,8 +127,11 @@ def zero_out_accuracy(
 
     ``subsets`` ``(K, D)`` boolean; every other activation is set to zero and the probe is
     not retrained (``ABLATEBOTTOMNEURONS`` / ``ABLATETOPNEURONS``, Table 2). Zeroing inputs
-    is zeroing the probe's rows, so each subset is one masked weight ``(D, C)``; the words go
-    through in chunks, so that no ``(K, N, C)`` block over ``max_elements`` is held.
+    is zeroing the probe's rows, so each subset is one masked weight ``(D, C)``, and the ``K``
+    of them side by side are one ``(D, K C)`` matrix: a chunk of words is one matrix product.
+    The words go through (and, from the host, onto the probe's device) in chunks, so that no
+    ``(K, N, C)`` block over ``max_elements`` is held; the memory is linear in the words and
+    the neurons (never a ``(K, N, D)`` product).
 
     Returns
     -------
@@ -137,14 +141,16 @@ def zero_out_accuracy(
     if subsets.ndim != 2 or subsets.shape[1] != x.shape[1] or subsets.dtype != torch.bool:
         raise ValueError(f"subsets must be (K, {x.shape[1]}) boolean, got {tuple(subsets.shape)}")
     weight = probe.weight[index]
-    masked = subsets.to(weight)[:, :, None] * weight  # (K, D, C)
-    x, y = x.to(weight), y.to(weight.device)
-    chunk = max(1, max_elements // (len(subsets) * weight.shape[1]))
-    correct = torch.zeros(len(subsets), device=weight.device)
+    k, (d, c) = len(subsets), weight.shape
+    # mask k's weight in columns k C .. (k + 1) C: every subset in one (n, D) @ (D, K C)
+    fused = (subsets.to(weight).T[:, :, None] * weight[:, None, :]).reshape(d, k * c)
+    y = y.to(weight.device)
+    chunk = max(1, max_elements // (k * c))
+    correct = torch.zeros(k, device=weight.device)
     for start in range(0, len(x), chunk):
-        logits = torch.einsum("nd,kdc->knc", x[start : start + chunk], masked)
-        hits = (logits + probe.bias[index]).argmax(-1) == y[start : start + chunk]
-        correct += hits.sum(-1)
+        rows = x[start : start + chunk].to(weight)  # only a chunk of words on the device
+        logits = (rows @ fused).view(len(rows), k, c) + probe.bias[index]
+        correct += (logits.argmax(-1) == y[start : start + chunk, None]).sum(0)
     return (correct / len(x)).cpu()
 
 
@@ -286,6 +292,7 @@ def grid_search(
             n_classes=n_classes,
             l1=l1.repeat_interleave(2),
             l2=l2.repeat_interleave(2),
+            by_index=True,  # each probe reads its own neurons: no copy of x cut to their union
         )[0]
     else:
         both = torch.stack(
@@ -299,6 +306,73 @@ def grid_search(
     return GridSearch(
         l1, l2, accuracy, top, bottom, unregularised, score, int(score.argmax()), probes
     )
+
+
+def memory_estimate(
+    *,
+    n_neurons: int,
+    n_classes: int,
+    batch_size: int,
+    n_seeds: int,
+    n_word_tasks: int,
+    search_percents: Sequence[float],
+    n_masks: int,
+    n_grid: int = 49,
+    grid_retrain: bool = False,
+    fraction: float = 0.2,
+    encoder_parameters: int = 0,
+    n_encoders: int = 0,
+    fine_tuning_tokens: int = 0,
+    hidden: int = 0,
+    n_layers: int = 0,
+    zero_out_elements: int = 1 << 24,
+) -> dict[str, int]:
+    """The chapter's peak device memory, part by part, from its sizes (for
+    :func:`utils.memory.report_memory`): arithmetic, not a measurement.
+
+    The activations stay in host memory (training copies each mini-batch's rows, evaluation
+    and zero-out a chunk of words at a time), so the number of words enters only through
+    those bounded chunks. The parts: the encoders held on the device (pretrained, random
+    weights, fine-tuned); fine-tuning (gradients, AdamW's two moments, the activations of one
+    batch of ``fine_tuning_tokens`` tokens, about 20 floats a unit and layer); the largest
+    batched probe training (weights, gradients and Adam's two moments of ``G`` probes of
+    ``width`` neurons by ``n_classes``, with one mini-batch ``(G, B, width)``, its scores and
+    the rows it copies); one evaluation chunk; one zero-out chunk of ``n_masks`` masks.
+
+    ``search_percents`` are the set sizes Algorithm 4 tries (in two calls: up to 10 %, then
+    the larger ones), ``n_word_tasks`` the tasks whose oracles train in one call, ``n_seeds``
+    the probe seeds; three tasks share a minimal-set search.
+    """
+    d, c, b = n_neurons, n_classes, batch_size
+    small = [p for p in search_percents if p <= 10]
+    large = [p for p in search_percents if p > 10]
+    calls = {  # probes x neurons each reads, of every batched training the chapter runs
+        "grid": (n_grid, d),
+        "grid retrained on top and bottom": (2 * n_grid, round(fraction * d)) if grid_retrain
+        else (0, 0),
+        "oracles": (n_word_tasks * n_seeds, d),
+        "minimal sets to 10 %": (3 * n_seeds * len(small), round(max(small, default=0) * d / 100)),
+        "larger minimal sets": (3 * n_seeds * len(large), round(max(large, default=0) * d / 100)),
+    }  # fmt: skip
+    g, width = max(calls.values(), key=lambda gw: gw[0] * gw[1] * (c + b))
+    parts = {}
+    if n_encoders:
+        parts["encoders' weights"] = n_encoders * tensor_bytes(encoder_parameters)
+    if fine_tuning_tokens:
+        parts["fine-tuning: gradients, AdamW moments, one batch"] = 3 * tensor_bytes(
+            encoder_parameters
+        ) + tensor_bytes(fine_tuning_tokens, n_layers, hidden, 20)
+    parts[f"probe training: {g} probes x {width} neurons, Adam, one batch of {b}"] = (
+        4 * tensor_bytes(g, width, c)
+        + tensor_bytes(g, b, width)
+        + 3 * tensor_bytes(g, b, c)
+        + tensor_bytes(min(g, n_seeds) * b, d)
+    )
+    parts["evaluation: a chunk of words and its scores"] = 2 * tensor_bytes(EVAL_ELEMENTS)
+    parts[f"zero-out: {n_masks} masked weights and a chunk"] = tensor_bytes(
+        n_masks, d, c
+    ) + 2 * tensor_bytes(zero_out_elements)
+    return parts
 
 
 def word_positions(corpus: Corpus) -> list[str]:
@@ -380,6 +454,12 @@ def fine_tuned_encoder(
         "training": [steps, batch_size, lr, seed],
     }
 
+    # the model's limit in tokens (RoBERTa-style position ids start after the padding index)
+    limit = min(
+        getattr(tokenizer, "model_max_length", None) or 1 << 30,
+        model.config.max_position_embeddings - 2 * (getattr(model.config, "pad_token_id", 0) == 1),
+    )
+
     def build() -> dict[str, torch.Tensor]:
         tuned = copy.deepcopy(model).train()
         generator = torch.Generator().manual_seed(seed)
@@ -392,6 +472,8 @@ def fine_tuned_encoder(
                 [list(sentences[i]) for i in batch],
                 is_split_into_words=True,
                 padding=True,
+                truncation=True,  # a sentence over the model's limit loses its end
+                max_length=limit,
                 return_tensors="pt",
             ).to(device)
             hidden = tuned(**encoded).last_hidden_state

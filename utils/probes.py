@@ -27,6 +27,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+# elements of a chunk of words (its activations and its scores) that evaluation or training
+# copies from the host to the probes' device at a time
+EVAL_ELEMENTS = 1 << 26
+
 
 @dataclass
 class LinearProbe:
@@ -60,8 +64,17 @@ class LinearProbe:
         return torch.einsum("nd,gdc->gnc", x, self.weight) + self.bias[:, None, :]
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """``(G, N)`` predicted classes."""
-        return self.logits(x).argmax(-1)
+        """``(G, N)`` predicted classes. Words held on another device than the probes (the
+        host, for a training set too large for the GPU) go over in chunks of rows, so that
+        neither ``x`` nor its ``(G, N, C)`` scores are ever whole on the probes' device."""
+        if x.device == self.weight.device:
+            return self.logits(x).argmax(-1)
+        rows = max(
+            1, EVAL_ELEMENTS // max(1, x.shape[1] + self.weight.shape[0] * self.weight.shape[2])
+        )
+        return torch.cat(
+            [self.logits(x[s : s + rows]).argmax(-1) for s in range(0, len(x), rows)], 1
+        )
 
     def accuracy(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``(G,)`` accuracy of every probe on ``(x, y)``."""
@@ -105,6 +118,14 @@ def _as_grid(value: float | Sequence[float] | torch.Tensor, size: int, name: str
     return grid.clone()
 
 
+def _placement(
+    x: torch.Tensor, device: str | torch.device | None, stream: bool | None
+) -> tuple[torch.device, bool]:
+    """The training device, and whether ``x`` stays where it is (its mini-batches copied)."""
+    device = x.device if device is None else torch.empty(0, device=device).device
+    return device, (x.device != device) if stream is None else bool(stream)
+
+
 def _keep_masks(
     keep: torch.Tensor | None, size: int, n_neurons: int, n_classes: int, device: torch.device
 ) -> torch.Tensor | None:
@@ -139,6 +160,7 @@ def train_linear_probes(
     record_losses: bool = False,
     targets: Sequence[torch.Tensor] | None = None,
     class_counts: Sequence[int] | None = None,
+    stream: bool | None = None,
 ) -> LinearProbe:
     """Train one elastic-net logistic-regression probe per ``(l1[g], l2[g])`` pair at once.
 
@@ -155,7 +177,9 @@ def train_linear_probes(
     seed
         Seeds the initialisation (identical for every grid point) and the shuffles.
     device
-        Where to train (default: ``x``'s device).
+        Where to train (default: ``x``'s device). When ``x`` lives elsewhere (the host, for a
+        training set larger than the GPU), it stays there and each mini-batch's rows are
+        copied to ``device``: the same probes, with only a batch of words on the device.
     keep
         Optional ``(G, D)`` boolean masks: probe ``g`` sees only the neurons where
         ``keep[g]`` is true, the others zeroed (``ABLATE*NEURONS`` then ``TRAINPROBE`` of
@@ -184,6 +208,9 @@ def train_linear_probes(
         ``class_counts[g]`` classes, the others masked out of its softmax (their weights
         zero, their bias ``-inf``), so that probes of different tasks on the same inputs
         train in one call and each is the probe a separate run would give.
+    stream
+        Leave ``x`` where it is and copy each mini-batch's rows to ``device`` (default: when
+        ``x`` is on another device than ``device``). The probes are the same either way.
 
     Returns
     -------
@@ -224,12 +251,14 @@ def train_linear_probes(
             max_steps=max_steps,
             targets=targets,
             class_counts=class_counts,
+            stream=stream,
         )
     size = max(torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel())
     size = max(size, len(keep)) if keep is not None else size
     l1_grid, l2_grid = _as_grid(l1, size, "l1"), _as_grid(l2, size, "l2")
-    device = torch.device(device) if device is not None else x.device
-    x, y = x.to(device, torch.float32), y.to(device)
+    device, stream = _placement(x, device, stream)
+    x = x.to(torch.float32) if stream else x.to(device, torch.float32)
+    y = y.to(device)
 
     gen = torch.Generator().manual_seed(seed)
     bound = 1.0 / np.sqrt(x.shape[1])  # the default initialisation of torch.nn.Linear
@@ -243,11 +272,13 @@ def train_linear_probes(
     optimizer = torch.optim.Adam([weight, bias], lr=lr)
 
     for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
-        order = torch.randperm(len(x), generator=gen).to(device)
+        order_here = torch.randperm(len(x), generator=gen)
+        order = order_here.to(device)
         for start in range(0, len(x), batch_size):
             idx = order[start : start + batch_size]
+            xb = x[order_here[start : start + batch_size]].to(device) if stream else x[idx]
             seen = weight if visible is None else weight * visible
-            logits = (x[idx] @ seen + bias).view(-1, n_classes)  # (B * G, C)
+            logits = (xb @ seen + bias).view(-1, n_classes)  # (B * G, C)
             ce = torch.nn.functional.cross_entropy(
                 logits, y[idx].repeat_interleave(size), reduction="none"
             )
@@ -281,6 +312,7 @@ def _train_batched(
     max_steps: int | None,
     targets: Sequence[torch.Tensor] | None = None,
     class_counts: Sequence[int] | None = None,
+    stream: bool | None = None,
 ) -> LinearProbe:
     """:func:`train_linear_probes` with per-probe seeds, neuron sets, a step budget or a loss
     record: every probe's weight is its own ``(n_g, C)`` block (padded to the largest set),
@@ -322,8 +354,8 @@ def _train_batched(
         counts = counts * size
     if len(counts) != size or min(counts) < 2 or max(counts) > n_classes:
         raise ValueError(f"class_counts must be one count or {size}, each in [2, {n_classes}]")
-    device = torch.device(device) if device is not None else x.device
-    x = x.to(device, torch.float32)
+    device, stream = _placement(x, device, stream)
+    x = x.to(torch.float32) if stream else x.to(device, torch.float32)
     if targets is None:
         targets = [y]
     if len(targets) == 1:
@@ -384,17 +416,26 @@ def _train_batched(
             orders = order.expand(size, -1)
         else:
             orders = torch.stack([torch.randperm(n_examples, generator=g) for g in generators])
-        orders = orders.to(device)
+        orders_here, orders = orders, orders.to(device)
         epoch_sum, batches = torch.zeros(size, device=device), 0
         for start in range(0, n_examples, batch_size):
             if steps == total:
                 break
             idx = orders[:, start : start + batch_size]  # (G, B)
+            source, where = x, idx
+            if stream:  # the batch's distinct rows, copied once: (R, D) with R <= G B
+                here = orders_here[:, start : start + batch_size]
+                if shared:
+                    source = x[here[0]].to(device)
+                    where = torch.arange(here.shape[1], device=device).expand(size, -1)
+                else:
+                    distinct, inverse = torch.unique(here, return_inverse=True)
+                    source, where = x[distinct].to(device), inverse.to(device)
             if columns is None:
-                xb = x[idx[0]].expand(size, -1, -1) if shared else x[idx]
+                xb = source[where[0]].expand(size, -1, -1) if shared else source[where]
             else:
-                rows = idx[0][None, :, None] if shared else idx[:, :, None]
-                xb = x[rows, columns[:, None, :]]  # (G, B, n)
+                rows = where[0][None, :, None] if shared else where[:, :, None]
+                xb = source[rows, columns[:, None, :]]  # (G, B, n)
             logits = torch.bmm(xb, weight * valid) + (bias + absent)[:, None, :]  # (G, B, C)
             labels = y[idx] if shared_targets else torch.gather(y, 1, idx)
             ce = (

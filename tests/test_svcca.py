@@ -146,3 +146,15 @@ def test_matches_the_explicit_bases():
         result = canonical_correlations(a, b, keep, chunk_tokens=33)
         n = int(result.n_directions)
         torch.testing.assert_close(result.correlations[:n], expected, atol=1e-10, rtol=0)
+
+
+def test_groups_of_pairs_within_a_small_budget(monkeypatch):
+    """With a budget of a few pairs' matrices, pairs go group by group: same correlations."""
+    import utils.svcca
+
+    a = torch.tensor(np.stack([correlated_views(seed=s)[0] for s in range(5)]))
+    b = torch.tensor(np.stack([correlated_views(seed=s)[1] for s in range(3)]))
+    whole = svcca(a[:, None], b[None], keep=None)
+    monkeypatch.setattr(utils.svcca, "CHUNK_BYTES", 8 * 4 * 12 * 9 * 2)  # two pairs a group
+    grouped = svcca(a[:, None], b[None], keep=None)
+    torch.testing.assert_close(grouped, whole, atol=1e-10, rtol=0)

@@ -210,10 +210,11 @@ def canonical_correlations(
 
     Notes
     -----
-    Memory: nothing of the size of the views is copied. Each view contributes its centred
-    Gram matrix ``(d, d)`` and each pair its cross-covariance ``(d_A, d_B)``, accumulated over
-    chunks of tokens; with orthonormal bases ``Q = (x - mean) M`` (``M`` from the Gram
-    matrix), ``Q_A^T Q_B = M_A^T [(a - mean_a)^T (b - mean_b)] M_B``.
+    Memory: nothing of the size of the views is copied (beyond a copy of a view that is not
+    contiguous). Each view contributes its centred Gram matrix ``(d, d)`` and each pair its
+    cross-covariance ``(d_A, d_B)``, accumulated over chunks of tokens, for a group of pairs
+    at a time (both within :data:`CHUNK_BYTES`); with orthonormal bases ``Q = (x - mean) M``
+    (``M`` from the Gram matrix), ``Q_A^T Q_B = M_A^T [(a - mean_a)^T (b - mean_b)] M_B``.
     """
     if a.shape[-2] != b.shape[-2]:
         raise ValueError(
@@ -224,16 +225,29 @@ def canonical_correlations(
     mean_b, map_b, kept_b = _whitening(b, keep, device, chunk_tokens)
     batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     n, d_a, d_b = a.shape[-2], a.shape[-1], b.shape[-1]
-    # a broadcasting matmul copies both operands to the whole broadcast shape: chunks bound it
-    pairs = torch.Size(batch).numel()
-    offsets = _chunks(n, 8 * pairs * (d_a + d_b), chunk_tokens)
-    cross = torch.zeros(*batch, d_a, d_b, dtype=torch.float64, device=device)
-    for start in offsets:
-        part_a = a[..., start : start + offsets.step, :].to(device, torch.float64)
-        part_b = b[..., start : start + offsets.step, :].to(device, torch.float64)
-        cross += (part_a - mean_a[..., None, :]).transpose(-1, -2) @ (part_b - mean_b[..., None, :])
-    whitened = map_a.transpose(-1, -2) @ cross @ map_b
-    correlations = torch.linalg.svdvals(whitened).clamp(max=1.0)
+    # the pairs, flattened, as indices into each side's own views (no broadcast copy)
+    flat_a, flat_b = a.reshape(-1, n, d_a), b.reshape(-1, n, d_b)
+    index_a = torch.arange(len(flat_a)).reshape(a.shape[:-2]).expand(batch).reshape(-1)
+    index_b = torch.arange(len(flat_b)).reshape(b.shape[:-2]).expand(batch).reshape(-1)
+    mean_a, map_a = mean_a.reshape(-1, d_a), map_a.reshape(-1, d_a, d_a)
+    mean_b, map_b = mean_b.reshape(-1, d_b), map_b.reshape(-1, d_b, d_b)
+    # groups of pairs whose (d_A, d_B) matrices (about four each) fit CHUNK_BYTES, and chunks
+    # of tokens whose copies for one group fit it too
+    group = max(1, CHUNK_BYTES // (8 * 4 * d_a * d_b))
+    correlations = []
+    for first in range(0, len(index_a), group):
+        pair_a, pair_b = index_a[first : first + group], index_b[first : first + group]
+        offsets = _chunks(n, 8 * len(pair_a) * (d_a + d_b), chunk_tokens)
+        cross = torch.zeros(len(pair_a), d_a, d_b, dtype=torch.float64, device=device)
+        on_a, on_b = pair_a.to(device), pair_b.to(device)
+        for start in offsets:
+            stop = start + offsets.step
+            part_a = flat_a[pair_a, start:stop].to(device, torch.float64) - mean_a[on_a, None]
+            part_b = flat_b[pair_b, start:stop].to(device, torch.float64) - mean_b[on_b, None]
+            cross += part_a.transpose(-1, -2) @ part_b
+        whitened = map_a[on_a].transpose(-1, -2) @ cross @ map_b[on_b]
+        correlations.append(torch.linalg.svdvals(whitened).clamp(max=1.0))
+    correlations = torch.cat(correlations).reshape(*batch, -1)
     n_directions = torch.minimum(kept_a, kept_b).expand(batch)
     index = torch.arange(correlations.shape[-1], device=correlations.device)
     correlations = correlations * (index < n_directions[..., None])

@@ -133,30 +133,29 @@ def _chunks(n: int, per_token: int, chunk_tokens: int | None) -> range:
 
 
 def _whitening(
-    x: torch.Tensor, keep: float | int | None, device: torch.device, chunk_tokens: int | None
+    x: torch.Tensor,
+    index: torch.Tensor,
+    keep: float | int | None,
+    device: torch.device,
+    chunk_tokens: int | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean ``(..., d)``, whitening map ``(..., d, d)`` and number of kept directions ``(...,)``
-    of a view ``(..., N, d)``, from its centred Gram matrix accumulated over token chunks (in
-    float64 on ``device``): the kept orthonormal directions of :func:`singular_directions` are
-    ``(x - mean) @ map``, which is never formed."""
-    if x.ndim < 2:
-        raise ValueError(f"a view must be (..., n_tokens, n_units), got shape {tuple(x.shape)}")
+    """Mean ``(k, d)``, whitening map ``(k, d, d)`` and number of kept directions ``(k,)`` of
+    the views ``x[index]`` of ``x`` ``(V, N, d)``, from their centred Gram matrices accumulated
+    over token chunks (in float64 on ``device``): the kept orthonormal directions of
+    :func:`singular_directions` are ``(x - mean) @ map``, which is never formed."""
     n, d = x.shape[-2:]
-    if n < 2:
-        raise ValueError(f"a view needs at least two tokens, got {n}")
-    views = x[..., 0, 0].numel()
-    offsets = _chunks(n, 8 * views * d, chunk_tokens)
+    offsets = _chunks(n, 8 * len(index) * d, chunk_tokens)
     step = offsets.step
-    total = torch.zeros(*x.shape[:-2], d, dtype=torch.float64, device=device)
+    total = torch.zeros(len(index), d, dtype=torch.float64, device=device)
     for start in offsets:
-        part = x[..., start : start + step, :].to(device, torch.float64)
+        part = x[index, start : start + step].to(device, torch.float64)
         if not torch.isfinite(part).all():
             raise ValueError("the view contains NaN or infinite values")
         total += part.sum(-2)
     mean = total / n
-    gram = torch.zeros(*x.shape[:-2], d, d, dtype=torch.float64, device=device)
+    gram = torch.zeros(len(index), d, d, dtype=torch.float64, device=device)
     for start in offsets:
-        part = x[..., start : start + step, :].to(device, torch.float64) - mean[..., None, :]
+        part = x[index, start : start + step].to(device, torch.float64) - mean[:, None]
         gram += part.transpose(-1, -2) @ part
     # x = U S V^T with x^T x = V S^2 V^T: the directions U = x V / S
     eigenvalues, right = torch.linalg.eigh(gram)
@@ -213,42 +212,50 @@ def canonical_correlations(
     Memory: nothing of the size of the views is copied (beyond a copy of a view that is not
     contiguous). Each view contributes its centred Gram matrix ``(d, d)`` and each pair its
     cross-covariance ``(d_A, d_B)``, accumulated over chunks of tokens, for a group of pairs
-    at a time (both within :data:`CHUNK_BYTES`); with orthonormal bases ``Q = (x - mean) M``
+    at a time (both within :data:`CHUNK_BYTES`, so memory does not grow with the number of
+    pairs or views); with orthonormal bases ``Q = (x - mean) M``
     (``M`` from the Gram matrix), ``Q_A^T Q_B = M_A^T [(a - mean_a)^T (b - mean_b)] M_B``.
     """
     if a.shape[-2] != b.shape[-2]:
         raise ValueError(
             f"both views must describe the same tokens: {a.shape[-2]} vs {b.shape[-2]} rows"
         )
-    device = torch.device(device) if device is not None else a.device
-    mean_a, map_a, kept_a = _whitening(a, keep, device, chunk_tokens)
-    mean_b, map_b, kept_b = _whitening(b, keep, device, chunk_tokens)
-    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    for x in (a, b):
+        if x.ndim < 2:
+            raise ValueError(f"a view must be (..., n_tokens, n_units), got shape {tuple(x.shape)}")
     n, d_a, d_b = a.shape[-2], a.shape[-1], b.shape[-1]
+    if n < 2:
+        raise ValueError(f"a view needs at least two tokens, got {n}")
+    device = torch.device(device) if device is not None else a.device
+    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     # the pairs, flattened, as indices into each side's own views (no broadcast copy)
     flat_a, flat_b = a.reshape(-1, n, d_a), b.reshape(-1, n, d_b)
     index_a = torch.arange(len(flat_a)).reshape(a.shape[:-2]).expand(batch).reshape(-1)
     index_b = torch.arange(len(flat_b)).reshape(b.shape[:-2]).expand(batch).reshape(-1)
-    mean_a, map_a = mean_a.reshape(-1, d_a), map_a.reshape(-1, d_a, d_a)
-    mean_b, map_b = mean_b.reshape(-1, d_b), map_b.reshape(-1, d_b, d_b)
-    # groups of pairs whose (d_A, d_B) matrices (about four each) fit CHUNK_BYTES, and chunks
-    # of tokens whose copies for one group fit it too
-    group = max(1, CHUNK_BYTES // (8 * 4 * d_a * d_b))
-    correlations = []
+    # groups of pairs whose (d, d) matrices (about six each: Gram matrices and whitening maps
+    # of their views, cross-covariance, whitened) fit CHUNK_BYTES; within a group, chunks of
+    # tokens whose copies fit it too. A view in several groups is whitened in each.
+    group = max(1, CHUNK_BYTES // (8 * 6 * max(d_a, d_b) ** 2))
+    correlations, n_directions = [], []
     for first in range(0, len(index_a), group):
         pair_a, pair_b = index_a[first : first + group], index_b[first : first + group]
+        views_a, of_a = torch.unique(pair_a, return_inverse=True)
+        views_b, of_b = torch.unique(pair_b, return_inverse=True)
+        mean_a, map_a, kept_a = _whitening(flat_a, views_a, keep, device, chunk_tokens)
+        mean_b, map_b, kept_b = _whitening(flat_b, views_b, keep, device, chunk_tokens)
+        of_a, of_b = of_a.to(device), of_b.to(device)
         offsets = _chunks(n, 8 * len(pair_a) * (d_a + d_b), chunk_tokens)
         cross = torch.zeros(len(pair_a), d_a, d_b, dtype=torch.float64, device=device)
-        on_a, on_b = pair_a.to(device), pair_b.to(device)
         for start in offsets:
             stop = start + offsets.step
-            part_a = flat_a[pair_a, start:stop].to(device, torch.float64) - mean_a[on_a, None]
-            part_b = flat_b[pair_b, start:stop].to(device, torch.float64) - mean_b[on_b, None]
+            part_a = flat_a[pair_a, start:stop].to(device, torch.float64) - mean_a[of_a, None]
+            part_b = flat_b[pair_b, start:stop].to(device, torch.float64) - mean_b[of_b, None]
             cross += part_a.transpose(-1, -2) @ part_b
-        whitened = map_a[on_a].transpose(-1, -2) @ cross @ map_b[on_b]
+        whitened = map_a[of_a].transpose(-1, -2) @ cross @ map_b[of_b]
         correlations.append(torch.linalg.svdvals(whitened).clamp(max=1.0))
+        n_directions.append(torch.minimum(kept_a[of_a], kept_b[of_b]))
     correlations = torch.cat(correlations).reshape(*batch, -1)
-    n_directions = torch.minimum(kept_a, kept_b).expand(batch)
+    n_directions = torch.cat(n_directions).reshape(batch)
     index = torch.arange(correlations.shape[-1], device=correlations.device)
     correlations = correlations * (index < n_directions[..., None])
     return CCAResult(correlations, n_directions)

@@ -155,6 +155,6 @@ def test_groups_of_pairs_within_a_small_budget(monkeypatch):
     a = torch.tensor(np.stack([correlated_views(seed=s)[0] for s in range(5)]))
     b = torch.tensor(np.stack([correlated_views(seed=s)[1] for s in range(3)]))
     whole = svcca(a[:, None], b[None], keep=None)
-    monkeypatch.setattr(utils.svcca, "CHUNK_BYTES", 8 * 6 * 12**2 * 2)  # two pairs a group
+    monkeypatch.setattr(utils.svcca, "PAIR_GROUP", 2)
     grouped = svcca(a[:, None], b[None], keep=None)
     torch.testing.assert_close(grouped, whole, atol=1e-10, rtol=0)

@@ -120,16 +120,16 @@ def singular_directions(
     return basis * wanted[..., None, :], wanted.sum(-1)
 
 
-#: bytes of float64 token chunks that :func:`canonical_correlations` holds at once (its
-#: working memory beyond the views themselves and the small ``(d, d)`` matrices)
-CHUNK_BYTES = 2**28
+#: tokens per chunk and pairs per group that :func:`canonical_correlations` holds at once:
+#: its working memory is about ``PAIR_GROUP * (CHUNK_TOKENS * (d_A + d_B) + 6 * d**2)``
+#: float64 numbers, whatever the number of tokens, views and pairs
+CHUNK_TOKENS = 2048
+PAIR_GROUP = 32
 
 
-def _chunks(n: int, per_token: int, chunk_tokens: int | None) -> range:
-    """Token offsets of chunks of ``chunk_tokens`` rows (None: as many as ``CHUNK_BYTES``
-    allows at ``per_token`` bytes a row)."""
-    size = chunk_tokens or max(1, CHUNK_BYTES // max(per_token, 1))
-    return range(0, n, size)
+def _chunks(n: int, chunk_tokens: int | None) -> range:
+    """Token offsets of chunks of ``chunk_tokens`` rows (None: :data:`CHUNK_TOKENS`)."""
+    return range(0, n, chunk_tokens or CHUNK_TOKENS)
 
 
 def _whitening(
@@ -144,7 +144,7 @@ def _whitening(
     over token chunks (in float64 on ``device``): the kept orthonormal directions of
     :func:`singular_directions` are ``(x - mean) @ map``, which is never formed."""
     n, d = x.shape[-2:]
-    offsets = _chunks(n, 8 * len(index) * d, chunk_tokens)
+    offsets = _chunks(n, chunk_tokens)
     step = offsets.step
     total = torch.zeros(len(index), d, dtype=torch.float64, device=device)
     for start in offsets:
@@ -205,15 +205,15 @@ def canonical_correlations(
         Where to compute (None: ``a``'s device); the views may stay elsewhere (on the CPU),
         they are moved a chunk of tokens at a time.
     chunk_tokens
-        Tokens per chunk (None: as many as :data:`CHUNK_BYTES` allows).
+        Tokens per chunk (None: :data:`CHUNK_TOKENS`).
 
     Notes
     -----
     Memory: nothing of the size of the views is copied (beyond a copy of a view that is not
     contiguous). Each view contributes its centred Gram matrix ``(d, d)`` and each pair its
     cross-covariance ``(d_A, d_B)``, accumulated over chunks of tokens, for a group of pairs
-    at a time (both within :data:`CHUNK_BYTES`, so memory does not grow with the number of
-    pairs or views); with orthonormal bases ``Q = (x - mean) M``
+    at a time (:data:`CHUNK_TOKENS`, :data:`PAIR_GROUP`: memory does not grow with the number
+    of tokens, pairs or views); with orthonormal bases ``Q = (x - mean) M``
     (``M`` from the Gram matrix), ``Q_A^T Q_B = M_A^T [(a - mean_a)^T (b - mean_b)] M_B``.
     """
     if a.shape[-2] != b.shape[-2]:
@@ -232,10 +232,9 @@ def canonical_correlations(
     flat_a, flat_b = a.reshape(-1, n, d_a), b.reshape(-1, n, d_b)
     index_a = torch.arange(len(flat_a)).reshape(a.shape[:-2]).expand(batch).reshape(-1)
     index_b = torch.arange(len(flat_b)).reshape(b.shape[:-2]).expand(batch).reshape(-1)
-    # groups of pairs whose (d, d) matrices (about six each: Gram matrices and whitening maps
-    # of their views, cross-covariance, whitened) fit CHUNK_BYTES; within a group, chunks of
-    # tokens whose copies fit it too. A view in several groups is whitened in each.
-    group = max(1, CHUNK_BYTES // (8 * 6 * max(d_a, d_b) ** 2))
+    # groups of PAIR_GROUP pairs (their views whitened for each group: a view in several
+    # groups is whitened in each), each read CHUNK_TOKENS tokens at a time
+    group = PAIR_GROUP
     correlations, n_directions = [], []
     for first in range(0, len(index_a), group):
         pair_a, pair_b = index_a[first : first + group], index_b[first : first + group]
@@ -244,7 +243,7 @@ def canonical_correlations(
         mean_a, map_a, kept_a = _whitening(flat_a, views_a, keep, device, chunk_tokens)
         mean_b, map_b, kept_b = _whitening(flat_b, views_b, keep, device, chunk_tokens)
         of_a, of_b = of_a.to(device), of_b.to(device)
-        offsets = _chunks(n, 8 * len(pair_a) * (d_a + d_b), chunk_tokens)
+        offsets = _chunks(n, chunk_tokens)
         cross = torch.zeros(len(pair_a), d_a, d_b, dtype=torch.float64, device=device)
         for start in offsets:
             stop = start + offsets.step

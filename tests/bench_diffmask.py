@@ -33,7 +33,6 @@ def random_task(n: int) -> InterventionTask:
         torch.full((n,), 2),
         torch.full((n,), 5),
         torch.full((n,), 6),
-        torch.log_softmax(torch.randn(n, LENGTH, VOCAB, generator=gen), -1),
     )
 
 

@@ -149,13 +149,29 @@ class RNNModel(torch.nn.Module):
     Gulordava et al. (2018) saved their LSTM language models: ``drop``, ``encoder`` (the
     embedding), ``rnn`` (an ``nn.LSTM``), ``decoder`` (the softmax layer)."""
 
-    def __init__(self, ntoken: int, ninp: int, nhid: int, nlayers: int, dropout: float = 0.2):
+    def __init__(
+        self,
+        ntoken: int,
+        ninp: int,
+        nhid: int,
+        nlayers: int,
+        dropout: float = 0.2,
+        init_range: float = 0.1,
+        lstm_range: float | None = None,
+    ):
         super().__init__()
         self.drop = torch.nn.Dropout(dropout)
         self.encoder = torch.nn.Embedding(ntoken, ninp)
         self.rnn = torch.nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
         self.decoder = torch.nn.Linear(nhid, ntoken)
         self.rnn_type, self.nhid, self.nlayers = "LSTM", nhid, nlayers
+        # word_language_model's initialisation: U(-0.1, 0.1) embedding and decoder, zero bias
+        torch.nn.init.uniform_(self.encoder.weight, -init_range, init_range)
+        torch.nn.init.uniform_(self.decoder.weight, -init_range, init_range)
+        torch.nn.init.zeros_(self.decoder.bias)
+        if lstm_range is not None:
+            for weight in self.rnn.parameters():
+                torch.nn.init.uniform_(weight, -lstm_range, lstm_range)
 
 
 def agreement_gender_words() -> list[str]:
@@ -184,13 +200,19 @@ def build_word_language_model(
     layers: int = 2,
     seed: int = 0,
     name: str = "model.pt",
+    init_range: float = 0.1,
+    lstm_range: float | None = None,
 ) -> tuple[Path, Path]:
     """Save a tiny random-weight LSTM language model in the layout of Gulordava et al.'s
     checkpoints (``torch.save`` of a whole ``model.RNNModel``, the class pickled by name as
     the ``word_language_model`` scripts do) and its vocabulary file (one token per line, line
     ``i`` is id ``i``, with ``<unk>`` and the end-of-sentence token ``<eos>``).
 
-    ``words`` defaults to :func:`agreement_gender_words`. Returns ``(checkpoint, vocabulary)``;
+    ``words`` defaults to :func:`agreement_gender_words`. The weights follow
+    ``word_language_model``'s initialisation (embedding and decoder ``U(-init_range,
+    init_range)``, zero decoder bias, PyTorch's LSTM); ``lstm_range`` draws the LSTM's from
+    ``U(-lstm_range, lstm_range)``: larger ranges make predictions that vary with the input,
+    as a trained model's do. Returns ``(checkpoint, vocabulary)``;
     the vocabulary file is ``vocab.txt`` in ``folder`` (shared by checkpoints of the same
     words)."""
     import sys
@@ -202,7 +224,8 @@ def build_word_language_model(
     vocabulary = folder / "vocab.txt"
     vocabulary.write_text("\n".join(tokens) + "\n", encoding="utf-8")
     torch.manual_seed(seed)
-    model = RNNModel(len(tokens), hidden, hidden, layers).eval()
+    model = RNNModel(len(tokens), hidden, hidden, layers, init_range=init_range,
+                     lstm_range=lstm_range).eval()  # fmt: skip
     # pickled as model.RNNModel, a class the reading side cannot import (as with the originals)
     fake = types.ModuleType("model")
     fake.RNNModel = RNNModel

@@ -23,6 +23,13 @@ control variate), trains a Bernoulli mask at the same budgets with the same loop
 
 All ``R`` runs of :func:`train_masks` (independent masks and baselines, e.g. random
 restarts) are stacked in the batch dimension with the examples: one forward pass per step.
+
+Memory is linear in the number of examples: a task keeps token ids and positions only, and
+the unedited model's next-word distributions that the KL term compares with are recomputed
+for the rows at hand (one cheap fused forward pass). Every pass over ``(rows, T, V)`` logits
+(a training step, an evaluation, :func:`build_task`) is cut into chunks of at most
+``chunk_bytes`` (:func:`rows_per_chunk`), so a 50,000-word vocabulary never meets all the
+rows of a step at once; :func:`memory_estimate` gives the peak for a chapter to print.
 """
 
 from __future__ import annotations
@@ -43,10 +50,58 @@ from utils.cache import cached, module_fingerprint
 from utils.hard_concrete import HardConcrete
 from utils.interventions import intervene
 from utils.lstm import BOS, EOS, PAD, UNK, LSTMNetwork, Vocabulary
+from utils.memory import tensor_bytes
 
 MODES = ("single", "every")
 ESTIMATORS = ("hard_concrete", "reinforce")
 LOSSES = ("ratio", "log_ratio")
+#: default bound on the memory of one chunk of rows (a training step's or an evaluation's)
+CHUNK_BYTES = 2 * 2**30
+#: float32 copies of a ``(row, step)``'s logits alive in a training step with autograd (the
+#: logits, their log-softmax, the KL's difference and product, and their gradients), and of
+#: its hidden units (gates, cell and hidden states of the unrolled pass, with gradients)
+_VOCAB_COPIES, _UNIT_COPIES = 8, 24
+
+
+def rows_per_chunk(
+    steps: int, vocab_size: int, n_units: int, chunk_bytes: int = CHUNK_BYTES
+) -> int:
+    """How many sequences of ``steps`` steps one chunk may hold: their logits over
+    ``vocab_size`` words and their ``n_units`` hidden units, with every copy a training step
+    keeps, within ``chunk_bytes`` (at least one)."""
+    per_row = tensor_bytes(steps, _VOCAB_COPIES * vocab_size + _UNIT_COPIES * n_units)
+    return max(1, int(chunk_bytes // per_row))
+
+
+def memory_estimate(
+    *,
+    n_items: int,
+    steps: int,
+    vocab_size: int,
+    hidden: int,
+    n_layers: int,
+    n_parameters: int,
+    rows: int,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> dict[str, int]:
+    """Parts of the peak memory of DiffMask on an LSTM, for
+    :func:`utils.memory.report_memory`: the model's weights, the tasks' token ids (``n_items``
+    sequences of ``steps`` ids, all directions together), and the largest chunk of one
+    training step or evaluation (``rows`` sequences at most, e.g. runs x batch, bounded by
+    ``chunk_bytes``) with the unedited model's distributions for its examples."""
+    n_units = hidden * n_layers
+    chunk = min(rows, rows_per_chunk(steps, vocab_size, n_units, chunk_bytes))
+    per_row = _VOCAB_COPIES * vocab_size + _UNIT_COPIES * n_units
+    return {
+        "LM weights": tensor_bytes(n_parameters),
+        f"task token ids ({n_items} x {steps})": tensor_bytes(n_items, steps, dtype=torch.long),
+        f"one chunk: {chunk} rows x {steps} steps x (vocabulary + units)": tensor_bytes(
+            chunk, steps, per_row
+        ),
+        "unedited distributions of the chunk's examples": tensor_bytes(
+            chunk, steps, 2 * vocab_size
+        ),
+    }
 
 
 @dataclasses.dataclass
@@ -63,8 +118,10 @@ class InterventionTask:
         ``(N,)`` the step of a single-step intervention (the subject).
     current, desired
         ``(N,)`` ids of ``d`` (the form the model prefers) and ``t`` (the form wanted).
-    original_log_probs
-        ``(N, T, V)`` the unedited model's log-probabilities, for the KL of Eq. 10.
+
+    The unedited model's log-probabilities, which the KL of Eq. 10 compares with, are not
+    kept (``(N, T, V)`` would be gigabytes with a 50,000-word vocabulary):
+    :func:`original_log_probs` recomputes them for the rows at hand.
     """
 
     tokens: torch.Tensor
@@ -72,7 +129,6 @@ class InterventionTask:
     subject_position: torch.Tensor
     current: torch.Tensor
     desired: torch.Tensor
-    original_log_probs: torch.Tensor
 
     def __len__(self) -> int:
         return self.tokens.shape[0]
@@ -86,8 +142,24 @@ class InterventionTask:
             self.subject_position[index],
             self.current[index],
             self.desired[index],
-            self.original_log_probs[index],
         )
+
+    def rows(self, start: int, stop: int) -> InterventionTask:
+        """The examples ``start:stop`` (views, no copy)."""
+        return InterventionTask(
+            self.tokens[start:stop],
+            self.target_position[start:stop],
+            self.subject_position[start:stop],
+            self.current[start:stop],
+            self.desired[start:stop],
+        )
+
+
+@torch.no_grad()
+def original_log_probs(model: LSTMNetwork, task: InterventionTask) -> torch.Tensor:
+    """``(N, T, V)`` the unedited model's log-probabilities on the examples of ``task`` (the
+    fused forward pass; call it on a chunk of rows)."""
+    return F.log_softmax(model(task.tokens), dim=-1)
 
 
 @torch.no_grad()
@@ -98,6 +170,8 @@ def build_task(
     desired: Sequence[str],
     other: Sequence[str],
     subject_positions: Sequence[int],
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> InterventionTask:
     """Encode prefixes and keep those on which ``model`` prefers ``other`` to ``desired``.
 
@@ -112,6 +186,7 @@ def build_task(
 
     Only the prefixes where the model's current choice is ``other`` are kept, so that
     ``d = other`` is the model's choice (Sec. 3.1) and an intervention has something to flip.
+    The model reads the prefixes in chunks of at most ``chunk_bytes``.
     """
     n = len(prefixes)
     if not n or not len(desired) == len(other) == len(subject_positions) == n:
@@ -132,9 +207,15 @@ def build_task(
     subject = torch.tensor(subject_positions, device=device) + 1
     wanted = torch.tensor(vocab.encode(desired), device=device)
     current = torch.tensor(vocab.encode(other), device=device)
-    log_probs = F.log_softmax(model(tokens), dim=-1)
-    task = InterventionTask(tokens, target, subject, current, wanted, log_probs)
-    return task.subset(torch.nonzero(decision_log_ratio(log_probs, task) > 0).flatten())
+    task = InterventionTask(tokens, target, subject, current, wanted)
+    rows = rows_per_chunk(width, len(vocab), model.n_layers * model.hidden_dim, chunk_bytes)
+    keep = torch.cat(
+        [
+            decision_log_ratio(original_log_probs(model, part), part) > 0
+            for part in (task.rows(start, start + rows) for start in range(0, n, rows))
+        ]
+    )
+    return task.subset(torch.nonzero(keep).flatten())
 
 
 def decision_log_ratio(logits: torch.Tensor, task: InterventionTask) -> torch.Tensor:
@@ -151,17 +232,36 @@ def decision_log_ratio(logits: torch.Tensor, task: InterventionTask) -> torch.Te
     return chosen[..., 0] - chosen[..., 1]
 
 
-def kl_before_target(logits: torch.Tensor, task: InterventionTask) -> torch.Tensor:
+def kl_per_step(logits: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+    """``KL(p_original || p_intervened)`` at every step, ``(..., N, T)``, from the intervened
+    ``logits`` ``(..., N, T, V)`` and the unedited log-probabilities ``original`` ``(N, T, V)``
+    (:func:`original_log_probs`)."""
+    log_q = F.log_softmax(logits, dim=-1)
+    return (original.exp() * (original - log_q)).sum(-1)
+
+
+def kl_before_target(
+    logits: torch.Tensor, task: InterventionTask, original: torch.Tensor
+) -> torch.Tensor:
     """Eq. 10: ``KL(p_original || p_intervened)`` averaged over the steps before the target.
 
     The target step itself is left out (it is where the intervention must change the
-    prediction; the paper leaves this open). ``logits`` is ``(..., N, T, V)``; returns
-    ``(..., N)``, zero for examples without a step before the target.
+    prediction; the paper leaves this open). ``logits`` is ``(..., N, T, V)``; ``original``
+    the unedited log-probabilities of the ``N`` examples (:func:`original_log_probs`).
+    Returns ``(..., N)``, zero for examples without a step before the target.
     """
-    log_q = F.log_softmax(logits, dim=-1)
-    log_p = task.original_log_probs
-    per_step = (log_p.exp() * (log_p - log_q)).sum(-1)
-    steps = torch.arange(logits.shape[-2], device=logits.device)
+    return _mean_over_steps(kl_per_step(logits, original), task, include_target=False)
+
+
+def _mean_over_steps(
+    per_step: torch.Tensor, task: InterventionTask, include_target: bool
+) -> torch.Tensor:
+    """The mean of ``per_step`` ``(..., N, T)`` over the steps before each example's target
+    (and the target, with ``include_target``)."""
+    steps = torch.arange(per_step.shape[-1], device=per_step.device)
+    if include_target:
+        upto = (steps <= task.target_position[:, None]).to(per_step.dtype)
+        return (per_step * upto).sum(-1) / upto.sum(-1)
     before = (steps < task.target_position[:, None]).to(per_step.dtype)
     return (per_step * before).sum(-1) / before.sum(-1).clamp(min=1)
 
@@ -209,6 +309,7 @@ def evaluate_masks(
     *,
     with_kl: bool = True,
     max_rows: int = 8192,
+    chunk_bytes: int = CHUNK_BYTES,
     progress: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Flip accuracy, mean log-ratio and KL of ``M`` fixed interventions, batched.
@@ -217,33 +318,51 @@ def evaluate_masks(
     ----------
     masks, baselines
         ``(M, k)`` each; masks are usually binary (thresholded, or a unit set to scan).
-    max_rows
-        Sequences per forward pass (masks x examples); chunks bound the memory.
+    max_rows, chunk_bytes
+        Sequences per forward pass (masks x examples), at most ``max_rows`` and within
+        ``chunk_bytes`` (:func:`rows_per_chunk`); with more examples than that, the examples
+        are cut into chunks too. Memory is linear in ``M`` and in the examples.
 
     Returns
     -------
     dict
         ``accuracy`` (fraction of examples with ratio < 1, Sec. 4), ``log_ratio`` (mean of
-        Eq. 2's log) and, with ``with_kl``, ``kl`` (Eq. 10 averaged over examples); ``(M,)``.
+        Eq. 2's log) and, with ``with_kl``, ``kl`` (Eq. 10 over the steps before the target)
+        and ``kl_all`` (Eq. 10 as printed, every step up to and including the target),
+        averaged over examples; ``(M,)`` each.
     """
     if masks.shape != baselines.shape or masks.dim() != 2:
         raise ValueError(
             f"masks {tuple(masks.shape)} and baselines {tuple(baselines.shape)} must both "
             "be (n_masks, n_units)"
         )
-    n = len(task)
-    per_chunk = max(1, max_rows // n)
-    totals = {"accuracy": [], "log_ratio": [], "kl": []}
-    starts = range(0, masks.shape[0], per_chunk)
-    for start in tqdm(starts, desc="masks", disable=not progress, leave=False):
-        chunk = slice(start, start + per_chunk)
-        logits = intervene_on_task(model, task, masks[chunk], baselines[chunk], mode)
-        log_ratio = decision_log_ratio(logits, task)
-        totals["accuracy"].append((log_ratio < 0).float().mean(-1))
-        totals["log_ratio"].append(log_ratio.mean(-1))
+    n, n_masks = len(task), masks.shape[0]
+    rows = min(
+        max_rows, rows_per_chunk(task.tokens.shape[1], model.decoder.out_features,
+                                 masks.shape[1], chunk_bytes),
+    )  # fmt: skip
+    per_examples = min(n, rows)
+    per_chunk = max(1, rows // per_examples)
+    names = ("accuracy", "log_ratio", "kl", "kl_all") if with_kl else ("accuracy", "log_ratio")
+    # per (mask, example) values, (M, N): one float each, averaged over the examples at the end
+    values = {name: masks.new_empty(n_masks, n) for name in names}
+    chunks = [(e, m) for e in range(0, n, per_examples) for m in range(0, n_masks, per_chunk)]
+    part, part_start, original = None, -1, None
+    for e, start in tqdm(chunks, desc="masks", disable=not progress, leave=False):
+        if part is None or part_start != e:
+            part_start, part = e, task.rows(e, e + per_examples)
+            original = original_log_probs(model, part) if with_kl else None
+        chunk, columns = slice(start, start + per_chunk), slice(e, e + per_examples)
+        logits = intervene_on_task(model, part, masks[chunk], baselines[chunk], mode)
+        log_ratio = decision_log_ratio(logits, part)
+        values["accuracy"][chunk, columns] = (log_ratio < 0).to(masks.dtype)
+        values["log_ratio"][chunk, columns] = log_ratio
         if with_kl:
-            totals["kl"].append(kl_before_target(logits, task).mean(-1))
-    return {name: torch.cat(values) for name, values in totals.items() if values}
+            per_step = kl_per_step(logits, original)
+            values["kl"][chunk, columns] = _mean_over_steps(per_step, part, False)
+            values["kl_all"][chunk, columns] = _mean_over_steps(per_step, part, True)
+        del logits
+    return {name: value.mean(-1) for name, value in values.items()}
 
 
 @dataclasses.dataclass
@@ -294,6 +413,10 @@ class DiffMaskConfig:
         The Hard Concrete ``(tau, l, r)``.
     eval_every
         Evaluate the thresholded mask on the evaluation task every so many steps.
+    chunk_bytes
+        Memory bound of one chunk of rows (:func:`rows_per_chunk`): a step whose runs x
+        batch rows need more is computed chunk by chunk, its gradients accumulated (the same
+        update).
     """
 
     mode: str = "single"
@@ -315,6 +438,7 @@ class DiffMaskConfig:
         default_factory=lambda: HardConcrete(0.2, -0.2, 1.0)
     )
     eval_every: int = 25
+    chunk_bytes: int = CHUNK_BYTES
 
     def __post_init__(self) -> None:
         checks = {
@@ -406,14 +530,55 @@ def intervention_objective(
     mask: torch.Tensor,
     baseline: torch.Tensor,
     config: DiffMaskConfig,
+    original: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The per-example objective ``(R, B)``: the ratio of Eq. 2 (or its log) under the
-    intervention, plus ``kl_weight`` times the KL of Eq. 10."""
+    intervention, plus ``kl_weight`` times the KL of Eq. 10 (against ``original``, the
+    unedited log-probabilities of the batch; None: computed here)."""
     logits = intervene_on_task(model, batch, mask, baseline, config.mode)
     log_ratio = decision_log_ratio(logits, batch)
     objective = log_ratio.exp() if config.loss == "ratio" else log_ratio
     if config.kl_weight:
-        objective = objective + config.kl_weight * kl_before_target(logits, batch)
+        if original is None:
+            original = original_log_probs(model, batch)
+        objective = objective + config.kl_weight * kl_before_target(logits, batch, original)
+    return objective
+
+
+def _chunked_objective(
+    model: LSTMNetwork,
+    batch: InterventionTask,
+    mask: torch.Tensor,
+    baseline: torch.Tensor,
+    config: DiffMaskConfig,
+    rows: int,
+) -> torch.Tensor:
+    """:func:`intervention_objective` ``(R, B)`` computed ``rows`` sequences at a time, each
+    chunk's share of the gradient of ``objective.mean(-1).sum()`` back-propagated into
+    ``mask`` and ``baseline`` at once (so only one chunk's graph is alive). Returns the
+    objective, detached."""
+    runs, size = baseline.shape[0], len(batch)
+    mask_leaf = mask.detach().requires_grad_(mask.requires_grad)
+    base_leaf = baseline.detach().requires_grad_()
+    objective = baseline.new_empty(runs, size)
+    per_examples = min(size, rows)
+    per_runs = max(1, rows // per_examples)
+    for e in range(0, size, per_examples):
+        part = batch.rows(e, e + per_examples)
+        original = original_log_probs(model, part) if config.kl_weight else None
+        for r in range(0, runs, per_runs):
+            m = mask_leaf[r : r + per_runs]
+            m = m if m.shape[1] == 1 else m[:, e : e + per_examples]
+            value = intervention_objective(
+                model, part, m, base_leaf[r : r + per_runs], config, original
+            )
+            objective[r : r + per_runs, e : e + per_examples] = value.detach()
+            (value.sum() / size).backward()
+    tensors, grads = [baseline], [base_leaf.grad]
+    if mask.requires_grad:
+        tensors.append(mask)
+        grads.append(mask_leaf.grad)
+    torch.autograd.backward(tensors, grads)
     return objective
 
 
@@ -483,6 +648,9 @@ def train_masks(
     control = None
     history: dict[str, list] = {k: [] for k in ("step", "seconds", *_RECORDED)}
     losses, seconds = [], 0.0
+    rows = rows_per_chunk(
+        train.tokens.shape[1], model.decoder.out_features, units, config.chunk_bytes
+    )
     with _frozen(model):
         for step in tqdm(range(config.steps + 1), desc="masks", disable=not progress, leave=False):
             done = step == config.steps
@@ -503,9 +671,19 @@ def train_masks(
                 torch.randint(len(train), (config.batch_size,), generator=generator, device=device)
             )
             mask = sample_masks(loc, config, config.batch_size, generator)
-            objective = intervention_objective(model, batch, mask, torch.tanh(raw_baseline), config)
-            violations = constraint_violations(loc, config)
-            loss = objective.mean(-1) + (multipliers * violations).sum(0)
+            optimizer.zero_grad(set_to_none=True)
+            if runs * config.batch_size <= rows:
+                objective = intervention_objective(
+                    model, batch, mask, torch.tanh(raw_baseline), config
+                )
+                violations = constraint_violations(loc, config)
+                loss = objective.mean(-1) + (multipliers * violations).sum(0)
+            else:  # the objective's gradient is accumulated chunk by chunk
+                objective = _chunked_objective(
+                    model, batch, mask, torch.tanh(raw_baseline), config, rows
+                )
+                violations = constraint_violations(loc, config)
+                loss = (multipliers * violations).sum(0)
             if config.estimator == "reinforce":
                 # (R, 1) for one shared sample per run, (R, B) for one sample per example
                 cost = objective.detach()
@@ -514,7 +692,6 @@ def train_masks(
                 loss = loss + score_function_surrogate(cost, control, mask, loc)
                 decay = config.control_decay
                 control = decay * control + (1 - decay) * cost.mean(-1)
-            optimizer.zero_grad(set_to_none=True)
             loss.sum().backward()
             optimizer.step()
             with torch.no_grad():
@@ -538,7 +715,9 @@ def _evaluate_training(
 ) -> dict[str, torch.Tensor]:
     state = MaskTraining(config, loc, torch.tanh(raw_baseline), {}, torch.empty(0))
     masks = state.masks()
-    scores = evaluate_masks(model, evaluation, masks, state.baseline, config.mode)
+    scores = evaluate_masks(
+        model, evaluation, masks, state.baseline, config.mode, chunk_bytes=config.chunk_bytes
+    )
     units = loc.shape[-1]
     return {
         "accuracy": scores["accuracy"].cpu(),

@@ -199,3 +199,28 @@ def test_decoding_in_chunks_equals_one_pass(model, tokenizer, decoder):
     assert decode_words(model, decoder, tokenizer, batch, batch_size=1) == whole
     hidden = torch.randn(3, 5, 32)
     assert torch.equal(decoder.predict_ids(hidden), decoder.predict_ids(hidden, max_logits=2000))
+
+
+def test_an_empty_prediction_is_judged_not_a_crash():
+    # a word cut by truncation is predicted as "": an error, never a CLWV success
+    judge = MorphologyJudge(load_spacy(), "Number")
+    originals = [["the", "dogs", "ran"]]
+    relevant = [[False, True, False]]
+    assert edit_scores(judge, originals, [["the", "", "ran"]], relevant) == (1, 0)
+
+
+@pytest.mark.parametrize("family", ["wordpiece", "bpe", "sentencepiece"])
+def test_the_decoder_vocabulary_holds_the_pieces_of_a_sentence(family, tmp_path):
+    # byte-level BPE and SentencePiece mark a word start inside a sentence (Ġ, ▁): the
+    # vocabulary must hold those pieces, not the ones of a word read alone
+    from tests.tiny_models import WORDS, build_tiny_model
+    from utils.neuron_edits import decoder_vocabulary
+
+    model, tokenizer = load_encoder(build_tiny_model(family, tmp_path))
+    sentences = [WORDS[:6], WORDS[6:12]]
+    batch = tokenize_words(tokenizer, sentences)
+    vocabulary = decoder_vocabulary(tokenizer, [], [w for s in sentences for w in s])
+    inside = batch.input_ids[batch.word_index >= 0].unique()
+    assert torch.isin(inside, vocabulary).all()
+    decoder = train_word_decoder(model, [batch], vocabulary, epochs=1, progress=False)
+    assert len(decode_words(model, decoder, tokenizer, batch)) == 2

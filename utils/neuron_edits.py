@@ -21,6 +21,7 @@ error rate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -210,6 +211,22 @@ def translation(
     # a word of class c moves by step[c + 1] - step[c] (cyclically)
     target = (torch.arange(n_classes) + 1) % n_classes
     return NeuronEdit(token_labels >= 0, neurons, step[target] - step, token_labels)
+
+
+def decoder_vocabulary(
+    tokenizer, sentences: Sequence[Sequence[str]], words: Sequence[str] = ()
+) -> torch.Tensor:
+    """``(V,)`` sorted ids of every sub-token of ``sentences`` and of ``words`` (each read as
+    a one-word sentence), as the model reads them inside a sentence: with the word-start
+    marks of byte-level BPE and SentencePiece, without special tokens."""
+    encoded = encode_words(tokenizer, [*sentences, *([w] for w in words)])
+    ids = {
+        i
+        for row, owners in zip(encoded.ids, encoded.word_ids)
+        for i, owner in zip(row, owners)
+        if owner >= 0
+    }
+    return torch.tensor(sorted(ids), dtype=torch.long)
 
 
 class WordDecoder(torch.nn.Module):
@@ -500,7 +517,9 @@ class MorphologyJudge:
         if todo:
             skip = [name for name in ("parser", "ner") if name in self.nlp.pipe_names]
             with self.nlp.select_pipes(disable=skip):
-                docs = self.nlp.pipe(Doc(self.nlp.vocab, words=list(k)) for k in todo)
+                # a word cut by truncation is predicted as nothing: spaCy reads it as "_"
+                words = ([w or "_" for w in k] for k in todo)
+                docs = self.nlp.pipe(Doc(self.nlp.vocab, words=ws) for ws in words)
                 for key, doc in zip(todo, docs):
                     self.memo[key] = [(t.lemma_.lower(), self._value(t)) for t in doc]
         return [self.memo[k] for k in keys]
@@ -521,7 +540,8 @@ def edit_scores(
 
     error = #(prediction != word) / #relevant; CLWV = #(prediction != word, same lemma, value
     different or missing) / #relevant (the paper's §4.3, with spaCy as L and A). Words are
-    compared case-insensitively, as the judge reads them.
+    compared case-insensitively, as the judge reads them. Both are NaN when no word is
+    relevant.
     """
     before, after = judge.analyse(originals), judge.analyse(predictions)
     wrong = clwv = total = 0
@@ -535,8 +555,8 @@ def edit_scores(
             if guess.lower() != word.lower():
                 wrong += 1
                 clwv += p_lemma == lemma and p_value != value
-    if total == 0:
-        raise ValueError("no relevant words to score")
+    if total == 0:  # nothing to score (e.g. a decoder that reproduces no edited word)
+        return math.nan, math.nan
     return wrong / total, clwv / total
 
 

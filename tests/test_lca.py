@@ -12,6 +12,7 @@ from utils.lca import (
     ProbeSettings,
     dependency_arcs,
     grid_search,
+    memory_estimate,
     retrained_accuracy,
     top_words,
     train_probe_jobs,
@@ -159,6 +160,12 @@ def test_correlation_clusters_group_copies():
     x = torch.cat([base, -base], 1) + noise  # neuron j and j + 3 anti-correlated copies
     corr = neuron_correlations(x)
     np.testing.assert_allclose(corr.numpy(), np.corrcoef(x.numpy().T), atol=1e-5)
+    # summed over chunks of a few words (never a float64 copy of x): the same correlations
+    chunked = neuron_correlations(x, max_elements=40)
+    np.testing.assert_allclose(chunked.numpy(), corr.numpy(), atol=1e-6)
+    constant = torch.cat([x, torch.full((500, 1), 2.0)], 1)
+    corr_c = neuron_correlations(constant, max_elements=100)
+    assert float(corr_c[-1, -1]) == 1.0 and float(corr_c[-1, :-1].abs().max()) == 0.0
     labels = correlation_clusters(x, threshold=0.5)
     assert len(set(labels)) == 3
     assert all(labels[j] == labels[j + 3] for j in range(3))
@@ -253,3 +260,37 @@ def test_probe_jobs_of_several_tasks_match_separate_runs():
     torch.testing.assert_close(second.weight, alone.weight, atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(second.bias, alone.bias, atol=1e-5, rtol=1e-4)
     assert train_probe_jobs(x, [], settings) == []
+
+
+def test_memory_estimate_at_the_papers_sizes_fits_a_24_gb_gpu():
+    """BERT-base (13 x 768 neurons, 110M weights) on the paper's POS data (36,557 sentences:
+    they stay in host memory), the largest tag set of its three tasks (SEM, 73), batches of
+    512, three probe seeds, Algorithm 4 by 1 % up to 30 %, the grid retrained, Table 2's 25
+    masks, fine-tuning: the device holds the encoders, the probes and bounded chunks."""
+    parts = memory_estimate(
+        n_neurons=13 * 768, n_classes=73, batch_size=512, n_seeds=3, n_word_tasks=5,
+        search_percents=range(1, 31), n_masks=25, grid_retrain=True,
+        encoder_parameters=110_000_000, n_encoders=3, fine_tuning_tokens=16 * 128,
+        hidden=768, n_layers=13,
+    )  # fmt: skip
+    assert sum(parts.values()) < 24 * 2**30 / 2
+    # the probes grow with the neurons, never with the words
+    bigger = memory_estimate(
+        n_neurons=2 * 13 * 768,
+        n_classes=73,
+        batch_size=512,
+        n_seeds=3,
+        n_word_tasks=5,
+        search_percents=range(1, 31),
+        n_masks=25,
+    )
+    smaller = memory_estimate(
+        n_neurons=13 * 768,
+        n_classes=73,
+        batch_size=512,
+        n_seeds=3,
+        n_word_tasks=5,
+        search_percents=range(1, 31),
+        n_masks=25,
+    )
+    assert sum(bigger.values()) < 2.1 * sum(smaller.values())

@@ -1,5 +1,6 @@
 """Benchmark: Contextual Decomposition of 64 (sentence, focus span) rows of a two-layer LSTM,
-batched over rows and positions, against the per-sequence, per-step reference loop.
+batched over rows (one step at a time, every layer per step), against the per-sequence,
+per-step reference loop.
 
 Run as ``python tests/bench_decomposition.py``; prints both timings and the ratio.
 """
@@ -46,7 +47,7 @@ def main(rows: int = 64, steps: int = 20, hidden: int = 64) -> None:
     assert torch.allclose(batched.relevant.transpose(0, 1), torch.stack(looped), atol=1e-8)
     print(f"{rows} rows x {steps} steps, 2 layers of {hidden} units, float64")
     print(f"one sequence and step at a time: {t_loop:7.3f} s")
-    print(f"batched over rows and positions: {t_batch:7.3f} s")
+    print(f"batched over rows:               {t_batch:7.3f} s")
     print(f"speed-up:                        {t_loop / t_batch:7.1f}x")
 
 

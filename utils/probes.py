@@ -103,7 +103,8 @@ def _check_inputs(x: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError(f"y must be ({len(x)},) class indices, got shape {tuple(y.shape)}")
     if len(x) == 0:
         raise ValueError("no training examples")
-    if not torch.isfinite(x).all():
+    rows = max(1, (1 << 22) // max(1, x.shape[1]))  # a chunk at a time: no copy of x
+    if not all(bool(torch.isfinite(x[s : s + rows]).all()) for s in range(0, len(x), rows)):
         raise ValueError("x contains NaN or infinite values")
     if y.dtype not in (torch.int64, torch.int32) or y.min() < 0:
         raise ValueError("y must hold non-negative integer class indices (see encode_labels)")

@@ -12,8 +12,9 @@ from utils.probes import LinearProbe, train_linear_probes
 from utils.redundancy import neuron_correlations
 
 N_CLASSES = 17
-N_MASKS = 18  # the widget's 3 selections x 6 sizes (Table 2 itself: 25 masks)
+N_MASKS = 18  # at the base sizes: the widget's 3 selections x 6 sizes (Table 2: 25 masks)
 N_GRID = 9
+ZERO_OUT_NEURONS = 768  # the base width of the zero-out kernel
 
 
 def _inputs(n_tokens: int, n_neurons: int, device: str):
@@ -31,8 +32,11 @@ def _probe(n_probes: int, n_neurons: int, device: str) -> LinearProbe:
 
 
 def _zero_out_inputs(n_tokens: int, n_neurons: int, device: str):
+    # the masks scale with the words and the neurons too (a third size): a (K, N, D) tensor,
+    # what the three-operand einsum held, then grows s**3 and fails; (D, K C) grows s**2
+    n_masks = N_MASKS * max(1, n_neurons // ZERO_OUT_NEURONS)
     x, y = _inputs(n_tokens, n_neurons, device)
-    masks = torch.rand(N_MASKS, n_neurons, generator=torch.Generator().manual_seed(2)) < 0.2
+    masks = torch.rand(n_masks, n_neurons, generator=torch.Generator().manual_seed(2)) < 0.2
     return _probe(1, n_neurons, device), x, y, masks.to(device)
 
 
@@ -73,7 +77,7 @@ def _correlations(inputs) -> None:
 
 
 KERNELS = {
-    "zero_out_accuracy": (_zero_out_inputs, _zero_out, (40_000, 768)),
+    "zero_out_accuracy": (_zero_out_inputs, _zero_out, (40_000, ZERO_OUT_NEURONS)),
     "grid_accuracy": (_grid_scores_inputs, _grid_scores, (40_000, 768)),
     "probe_grid": (_inputs, _probe_grid, (10_000, 384)),
     "probe_jobs": (_inputs, _probe_jobs, (10_000, 384)),

@@ -101,7 +101,11 @@ def _decode(inputs) -> None:
 
 
 KERNELS = {
-    "greedy_gaussian": (_gaussian_inputs, _greedy, (6000, 128)),
+    "greedy_gaussian": (
+        _gaussian_inputs,
+        _greedy,
+        (8000, 160),
+    ),  # (C, N, d) over 32 MB: mmapped, measured
     "rankings": (_ranking_inputs, _rankings, (20_000, 256)),
     "translation_sweep": (_sweep_inputs, _sweep, (1024, 32)),
     "word_decoder": (_decoder_inputs, _decode, (4000, 64)),

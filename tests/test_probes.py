@@ -168,3 +168,19 @@ def test_streamed_mini_batches_give_the_same_probes():
         streamed = train_linear_probes(x, y, stream=True, **kwargs, **extra)
         assert torch.equal(here.weight, streamed.weight), extra
         assert torch.equal(here.bias, streamed.bias), extra
+
+
+@pytest.mark.gpu
+def test_host_held_training_set_streams_to_the_gpu():
+    """x on the host, training on CUDA: the mini-batches are copied (the default when the
+    devices differ), evaluation goes over in chunks, and the probes match those trained on
+    a copy of x on the device."""
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(2000, 48, generator=gen)
+    y = (x[:, 0] > 0).long() + (x[:, 3] > 0.5).long()
+    kwargs = dict(epochs=2, batch_size=64, lr=1e-2, progress=False, device="cuda")
+    for extra in (dict(l1=[0.0, 1e-3]), dict(seeds=[0, 1], neurons=[torch.arange(5)] * 2)):
+        streamed = train_linear_probes(x, y, **kwargs, **extra)
+        on_device = train_linear_probes(x.cuda(), y.cuda(), **kwargs, **extra)
+        torch.testing.assert_close(streamed.weight, on_device.weight)
+        torch.testing.assert_close(streamed.accuracy(x, y), on_device.accuracy(x.cuda(), y))

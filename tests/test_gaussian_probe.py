@@ -88,6 +88,19 @@ def test_greedy_over_chunks_of_examples_equals_the_refit(best):
     assert chunked.tolist() == naive_greedy(probe, x[200:], y[200:], 6, best=best)
 
 
+@pytest.mark.parametrize("best", [True, False])
+def test_greedy_without_the_residual_state_equals_the_refit(best):
+    # max_state=0: no (C, N, d) tensor; each chunk's residuals recomputed from the regression
+    x, y = planted_data()
+    probe = fit_gaussian_probe(x[:200], y[:200])
+    fast = greedy_ranking(probe, x[200:], y[200:], n_neurons=6, best=best, progress=False)
+    for elements in (3 * 12 * 7, 10**9):
+        recomputed = greedy_ranking(probe, x[200:], y[200:], n_neurons=6, best=best,
+                                    progress=False, max_elements=elements, max_state=0)  # fmt: skip
+        assert recomputed.tolist() == fast.tolist()
+    assert fast.tolist() == naive_greedy(probe, x[200:], y[200:], 6, best=best)
+
+
 def test_prefix_scores_over_chunks_equal_the_whole():
     x, y = planted_data()
     probe = fit_gaussian_probe(x[:200], y[:200])

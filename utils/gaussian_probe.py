@@ -38,6 +38,8 @@ from utils.probes import LinearProbe
 LOG_2PI = math.log(2 * math.pi)
 # elements of the largest (classes, examples, neurons) intermediate a kernel holds at once
 CHUNK_ELEMENTS = 2**26
+# elements of the greedy search's residuals (C, N, d) above which they are recomputed per chunk
+STATE_ELEMENTS = 2**28
 
 
 @dataclass
@@ -256,6 +258,7 @@ def greedy_ranking(
     best: bool = True,
     progress: bool = True,
     max_elements: int = CHUNK_ELEMENTS,
+    max_state: int = STATE_ELEMENTS,
 ) -> torch.Tensor:
     """The GAUSSIAN ranking: greedy forward selection by held-out mutual information.
 
@@ -273,8 +276,12 @@ def greedy_ranking(
         of its own rather than the reversed list).
     max_elements
         The largest ``(C, examples, d)`` intermediate of a step, in elements: the candidates
-        are scored over chunks of the examples (the residuals, ``C * N * d``, are the
-        search's state and stay whole).
+        are scored over chunks of the examples.
+    max_state
+        The residuals of all examples, ``C * N * d`` elements, are kept and updated in place
+        when they fit in ``max_state``; above it, no ``(C, N, d)`` tensor is held: each chunk's
+        residuals are recomputed from ``x`` and the regression of every neuron on the selected
+        ones, ``(C, |S|, d)`` (a matrix product per chunk and step instead of an update).
 
     Returns
     -------
@@ -288,22 +295,35 @@ def greedy_ranking(
     if not 1 <= n_neurons <= d:
         raise ValueError(f"n_neurons must be in [1, {d}], got {n_neurons}")
     # residuals of every neuron given the selected ones, their covariance, and log N(h_S);
-    # the residuals (C, N, d) are the search's state, every other (C, N, d) intermediate is
-    # computed over chunks of at most max_elements
-    residual = x[None] - probe.means[:, None]  # (C, N, d)
+    # every (C, N, d) intermediate is computed over chunks of at most max_elements, and the
+    # residuals themselves are kept whole only when they fit in max_state
+    n_classes = probe.n_classes
+    keep = n_classes * len(x) * d <= max_state
+    residual = x[None] - probe.means[:, None] if keep else None  # (C, N, d)
+    coef = x.new_zeros((n_classes, 0, d))  # (C, |S|, d): E[h | h_S] = mu + (h_S - mu_S) coef
     cond_cov = probe.covariances.clone()  # (C, d, d)
     log_joint = probe.log_prior.expand(len(x), -1).clone()  # (N, C)
     available = torch.ones(d, dtype=torch.bool, device=x.device)
     order = []
-    rows = max(1, max_elements // (probe.n_classes * d))
+    rows = max(1, max_elements // (n_classes * d))
     chunks = [slice(start, start + rows) for start in range(0, len(x), rows)]
+
+    def residual_of(part: slice, neurons=slice(None)) -> torch.Tensor:
+        """(C, n, d) residuals of the examples ``part`` (of ``neurons`` only, if given)."""
+        if keep:
+            return residual[:, part, neurons]
+        centred = x[None, part] - probe.means[:, None]  # (C, n, d)
+        if not order:
+            return centred[:, :, neurons]
+        return centred[:, :, neurons] - centred[:, :, order] @ coef[:, :, neurons]
+
     for _ in tqdm(range(n_neurons), desc="greedy selection", disable=not progress, leave=False):
         var = cond_cov.diagonal(dim1=1, dim2=2).clamp_min(1e-12)  # (C, d)
         scores = torch.zeros(d, dtype=x.dtype, device=x.device)
         for part in chunks:
             # log p(h_{S+j}, z) for every candidate j: log N(h_S) + log N(r_j; 0, v_j), (C, n, d)
             offset = log_joint[part].T[:, :, None] - 0.5 * (var.log() + LOG_2PI)[:, None]
-            candidates = torch.addcmul(offset, residual[:, part].square(), -0.5 / var[:, None])
+            candidates = torch.addcmul(offset, residual_of(part).square(), -0.5 / var[:, None])
             # mean log posterior of the true class: the MI up to the constant H(Z)
             own_class = y[None, part, None].expand(1, candidates.shape[1], d)
             gap = candidates.gather(0, own_class)[0] - candidates.logsumexp(0)
@@ -315,18 +335,20 @@ def greedy_ranking(
             scores /= len(x)
         scores = scores.masked_fill(~available, -math.inf if best else math.inf)
         chosen = int(scores.argmax() if best else scores.argmin())
-        order.append(chosen)
         available[chosen] = False
-        if len(chunks) == 1:
+        gain = cond_cov[:, :, chosen] / var[:, chosen, None]  # (C, d)
+        if len(chunks) == 1 and keep:
             log_joint = candidates[:, :, chosen].T
         else:  # the chosen candidate's column, recomputed for every example
+            column = torch.cat([residual_of(part, [chosen])[:, :, 0] for part in chunks], 1)
             offset = log_joint.T - 0.5 * (var[:, chosen].log() + LOG_2PI)[:, None]
-            log_joint = torch.addcmul(
-                offset, residual[:, :, chosen].square(), -0.5 / var[:, chosen, None]
-            ).T
+            log_joint = torch.addcmul(offset, column.square(), -0.5 / var[:, chosen, None]).T
         # condition on the chosen neuron: rank-one updates (Schur complement)
-        gain = cond_cov[:, :, chosen] / var[:, chosen, None]  # (C, d)
-        residual.sub_(residual[:, :, chosen, None] * gain[:, None, :])
+        if keep:
+            residual.sub_(residual[:, :, chosen, None] * gain[:, None, :])
+        else:
+            coef = torch.cat([coef - coef[:, :, chosen, None] * gain[:, None, :], gain[:, None]], 1)
+        order.append(chosen)
         cond_cov.sub_(gain[:, :, None] * cond_cov[:, None, chosen, :])
     return torch.tensor(order, dtype=torch.long)
 

@@ -33,6 +33,16 @@ def _greedy(inputs) -> None:
     probe.prefix_accuracy(x, y, ranking)
 
 
+def _greedy_recomputed(inputs) -> None:
+    # the path of a large run: no (C, N, d) residuals, chunks of 2**20 elements
+    from utils.gaussian_probe import greedy_ranking
+
+    probe, x, y = inputs
+    ranking = greedy_ranking(probe, x, y, n_neurons=8, progress=False, max_elements=2**20,
+                             max_state=0)  # fmt: skip
+    probe.prefix_accuracy(x, y, ranking, max_elements=2**20)
+
+
 def _ranking_inputs(n_tokens: int, n_neurons: int, device: str):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n_tokens, n_neurons, generator=gen).to(device)
@@ -106,6 +116,7 @@ KERNELS = {
         _greedy,
         (8000, 160),
     ),  # (C, N, d) over 32 MB: mmapped, measured
+    "greedy_gaussian_recomputed": (_gaussian_inputs, _greedy_recomputed, (8000, 160)),
     "rankings": (_ranking_inputs, _rankings, (20_000, 256)),
     "translation_sweep": (_sweep_inputs, _sweep, (1024, 32)),
     "word_decoder": (_decoder_inputs, _decode, (4000, 64)),

@@ -451,7 +451,10 @@ def memory_estimate(
     eval_batch, bottom_batch
         Sentences per batch of :func:`embed` and :func:`utils.masks.encode_bottom`.
 
-    The activations a masked layer keeps for the backward pass are counted as
+    The parts returned are the encoder, the trained models held, and the largest of the
+    phases that never overlap (a training step, an evaluation batch, a batch of the bottom
+    layers): their sum is the estimated peak. The activations a masked layer keeps for the
+    backward pass are counted as
     ``12 H + 3 I + heads * T`` floats per token (the inputs of its six maps, the attention's
     query, key, value and output, two LayerNorm inputs, the feed-forward's pre-activation,
     and the attention probabilities where the kernel materialises them), for each factor:
@@ -460,21 +463,32 @@ def memory_estimate(
     top = n_masked * (4 * hidden * hidden + 2 * hidden * intermediate)
     piece = micro_batch or batch_size
     per_token = 12 * hidden + 3 * intermediate + heads * max_tokens
+    inference = 2 * hidden + intermediate + heads * max_tokens  # per token, no gradient
+    phases = {  # one at a time: the peak is the largest of them
+        "a training step": {
+            "training: scores or weights, gradients, Adam states": tensor_bytes(4, 2, top),
+            "training: masked weights kept for the backward pass": tensor_bytes(2, top),
+            f"training: activations of {piece} triplets x {n_masked} layers x 2 factors": (
+                tensor_bytes(2, n_masked, 3 * piece, max_tokens, per_token)
+            ),
+        },
+        "an evaluation": {
+            f"evaluation: a batch of {eval_batch} sentences": tensor_bytes(
+                eval_batch, max_tokens, inference
+            )
+        },
+        "the bottom layers": {
+            f"bottom layers: a batch of {bottom_batch} sentences": tensor_bytes(
+                bottom_batch, max_tokens, inference
+            )
+        },
+    }
+    largest = max(phases.values(), key=lambda parts: sum(parts.values()))
     return {
         "encoder weights": tensor_bytes(n_params),
         f"trained models kept ({n_models_kept}, two factors each)": n_models_kept
         * tensor_bytes(2, top),
-        "training: scores or weights, gradients, Adam states": tensor_bytes(4, 2, top),
-        "training: masked weights kept for the backward pass": tensor_bytes(2, top),
-        f"training: activations of {piece} triplets x {n_masked} layers x 2 factors": (
-            tensor_bytes(2, n_masked, 3 * piece, max_tokens, per_token)
-        ),
-        f"evaluation: a batch of {eval_batch} sentences": tensor_bytes(
-            eval_batch, max_tokens, 2 * hidden + intermediate + heads * max_tokens
-        ),
-        f"bottom layers: a batch of {bottom_batch} sentences": tensor_bytes(
-            bottom_batch, max_tokens, 2 * hidden + intermediate + heads * max_tokens
-        ),
+        **largest,
     }
 
 

@@ -150,3 +150,27 @@ def test_missing_glue_names_the_numbers_the_text_uses_but_no_cell_glued(tmp_path
     path = tmp_path / "run.ipynb"
     path.write_text(json.dumps(notebook))
     assert missing_glue(path) == ["lost", "lost2"]
+
+
+def test_every_knob_is_in_the_parameters_cell():
+    """Each chapter declares its sizes and hyperparameters in its parameters cell, with one
+    BY_SCALE table (so -p reaches every one of them), sets none of them later with a
+    per-scale choice, and has a full-scale smoke run and a memory-benchmark entry."""
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    for name, path in chapters().items():
+        cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+        first = next(
+            i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", [])
+        )
+        namespace: dict = {}
+        exec("".join(cells[first]["source"]), namespace)  # plain assignments
+        table = namespace.get("BY_SCALE")
+        assert isinstance(table, dict) and set(table) == {"ci", "default", "full"}, path.name
+        for knob in table["ci"]:
+            assert knob in namespace, f"{path.name}: BY_SCALE names {knob}, the cell lacks it"
+        later = "".join("".join(c["source"]) for c in cells[first + 1 :])
+        assert "by_scale(" not in later, f"{path.name} picks a value per scale after its parameters"
+        assert (tests / "smoke" / f"{name}.py").exists(), f"no tests/smoke/{name}.py"
+        assert (tests / "memory" / f"{name}.py").exists(), f"no tests/memory/{name}.py"

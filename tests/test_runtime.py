@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from utils.runtime import by_scale, check_scale, resolve_device, seed_everything
+from utils.runtime import check_scale, resolve_device, seed_everything
 
 
 def test_seed_everything_reproduces_all_generators():
@@ -41,8 +41,7 @@ def test_resolve_cuda():
 
 
 def test_scales():
-    assert by_scale("ci", ci=1, default=2, full=3) == 1
-    assert by_scale("full", ci=1, default=2, full=3) == 3
+    assert check_scale("full") == "full"
     with pytest.raises(ValueError, match="unknown SCALE 'tiny'"):
         check_scale("tiny")
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
 
 SCALES = ("ci", "default", "full")
-
-T = TypeVar("T")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -88,13 +86,8 @@ def check_scale(scale: str) -> str:
     return scale
 
 
-def by_scale(scale: str, *, ci: T, default: T, full: T) -> T:
-    """Pick the value for ``scale``: ``by_scale(SCALE, ci=200, default=2000, full=20000)``."""
-    return {"ci": ci, "default": default, "full": full}[check_scale(scale)]
-
-
 def fill_scale_defaults(
-    namespace: dict[str, Any], by_scale: Mapping[str, Mapping[str, Any]], scale: str
+    namespace: dict[str, Any], table: Mapping[str, Mapping[str, Any]], scale: str
 ) -> dict[str, Any]:
     """Give each knob that a chapter's parameters cell left ``None`` its value at ``scale``.
 
@@ -107,8 +100,8 @@ def fill_scale_defaults(
     ----------
     namespace
         The chapter's globals (``globals()``), updated in place.
-    by_scale
-        The per-scale defaults; every scale names the same knobs.
+    table
+        The per-scale defaults (the chapter's ``BY_SCALE``); every scale names the same knobs.
     scale
         One of :data:`SCALES`.
 
@@ -118,10 +111,10 @@ def fill_scale_defaults(
         Every knob of the table with the value the run uses, for the run's record.
     """
     check_scale(scale)
-    names = set(by_scale.get(scale, {}))
-    for other, table in by_scale.items():
-        if set(table) != names:
-            diff = sorted(set(table) ^ names)
+    names = set(table.get(scale, {}))
+    for other, values in table.items():
+        if set(values) != names:
+            diff = sorted(set(values) ^ names)
             raise ValueError(f"BY_SCALE[{other!r}] and BY_SCALE[{scale!r}] differ in {diff}")
     undeclared = sorted(name for name in names if name not in namespace)
     if undeclared:
@@ -131,5 +124,5 @@ def fill_scale_defaults(
         )
     for name in names:
         if namespace[name] is None:
-            namespace[name] = by_scale[scale][name]
-    return {name: namespace[name] for name in by_scale[scale]}
+            namespace[name] = table[scale][name]
+    return {name: namespace[name] for name in table[scale]}

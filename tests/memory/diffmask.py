@@ -19,22 +19,6 @@ from utils.lstm import BOS, EOS, PAD, UNK, LSTMNetwork, Vocabulary
 
 LENGTH = 8
 CHUNK = 32 * 2**20
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-
-
-def _fresh_heap(inputs):
-    """Return ``inputs`` after handing the heap's free memory back to the system and fixing
-    glibc's mmap threshold at 64 KiB, so that the peak measured is the kernel's own (no
-    tensor of the kernel reuses memory that the setup freed)."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
-        libc.malloc_trim(0)
-    except OSError:  # not glibc: measure as it is
-        pass
-    return inputs
 
 
 def _inputs(n_tokens: int, n_neurons: int, device: str):
@@ -46,7 +30,7 @@ def _inputs(n_tokens: int, n_neurons: int, device: str):
     n = n_tokens // LENGTH
     words = torch.randint(4, size, (n, LENGTH - 1), generator=gen)
     prefixes = [vocab.decode(row.tolist()) for row in words]
-    return _fresh_heap((model, vocab, prefixes))
+    return (model, vocab, prefixes)
 
 
 def _tasks_and_steps(inputs) -> None:
@@ -64,7 +48,7 @@ def _evaluation_inputs(n_tokens: int, n_neurons: int, device: str):
     gen = torch.Generator().manual_seed(1)
     units = model.n_layers * model.hidden_dim
     masks = (torch.rand(n_neurons // 32, units, generator=gen) > 0.9).float().to(device)
-    return _fresh_heap((model, task, masks, torch.ones_like(masks)))
+    return (model, task, masks, torch.ones_like(masks))
 
 
 def _evaluation(inputs) -> None:

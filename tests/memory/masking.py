@@ -14,22 +14,6 @@ from pathlib import Path
 import torch
 
 SENTENCE = 32  # sub-tokens per sentence
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-
-
-def _fresh_heap(inputs):
-    """Return ``inputs`` after handing the heap's free memory back to the system and fixing
-    glibc's mmap threshold at 64 KiB: every tensor the kernel allocates then adds to the
-    resident set (none reuses memory the setup freed), so the measured peak is the kernel's."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
-        libc.malloc_trim(0)
-    except OSError:  # not glibc: measure as it is
-        pass
-    return inputs
 
 
 def _config(n_neurons: int):
@@ -75,7 +59,7 @@ def _bottom_inputs(n_tokens: int, n_neurons: int, device: str):
     words = list(WORDS)
     sentences = [[words[(i + j) % len(words)] for j in range(SENTENCE - 2)]
                  for i in range(n_tokens // SENTENCE)]  # fmt: skip
-    return _fresh_heap((model, tokenizer, sentences))
+    return (model, tokenizer, sentences)
 
 
 def _bottom_run(inputs) -> None:
@@ -93,7 +77,7 @@ def _step_inputs(n_tokens: int, n_neurons: int, device: str):
     n = len(bottom)
     triplets = torch.arange(3 * (n // 3)).view(-1, 3)
     labels = (torch.arange(n) % 2, (torch.arange(n) // 2) % 2)
-    return _fresh_heap((_net(n_neurons, device), bottom, triplets, labels))
+    return (_net(n_neurons, device), bottom, triplets, labels)
 
 
 def _step(inputs, micro_batch: int | None) -> None:
@@ -115,7 +99,7 @@ def _evaluation_inputs(n_tokens: int, n_neurons: int, device: str):
     bottom = _bottom(n_tokens, n_neurons)
     n = len(bottom)
     labels = (torch.arange(n) % 2, (torch.arange(n) // 2) % 2)
-    return _fresh_heap((_net(n_neurons, device), bottom, labels))
+    return (_net(n_neurons, device), bottom, labels)
 
 
 def _evaluation(inputs) -> None:

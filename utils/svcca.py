@@ -64,6 +64,29 @@ class CCAResult:
         return leading.sum(-1) / count
 
 
+def _kept_directions(
+    singular: torch.Tensor, nonzero: torch.Tensor, keep: float | int | None
+) -> torch.Tensor:
+    """Which of the directions (singular values in descending order) to keep: every nonzero
+    one (``keep=None``), the first ``keep`` (an int), or the fewest leading ones whose
+    cumulative share of the variance reaches ``keep`` (a fraction)."""
+    index = torch.arange(singular.shape[-1], device=singular.device)
+    if keep is None:
+        return nonzero
+    if isinstance(keep, bool) or not isinstance(keep, (int, float)):
+        raise ValueError(f"keep must be a fraction, a number of directions or None, got {keep!r}")
+    if isinstance(keep, int):
+        if not 1 <= keep:
+            raise ValueError(f"keep must keep at least one direction, got {keep}")
+        return nonzero & (index < keep)
+    if not 0 < keep <= 1:
+        raise ValueError(f"a variance fraction keep must lie in (0, 1], got {keep}")
+    variance = singular**2
+    explained = variance.cumsum(-1) / variance.sum(-1, keepdim=True)
+    count = (explained < keep - 1e-12).sum(-1, keepdim=True) + 1
+    return nonzero & (index < count)
+
+
 def singular_directions(
     x: torch.Tensor, keep: float | int | None = 0.99
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,23 +123,7 @@ def singular_directions(
     tol = singular[..., :1] * (max(n, d) * torch.finfo(x.dtype).eps) ** 0.5
     nonzero = singular > tol
     basis = (x @ right) / torch.where(nonzero, singular, 1.0)[..., None, :]
-    index = torch.arange(d, device=x.device)
-    if keep is None:
-        wanted = nonzero
-    elif isinstance(keep, bool) or not isinstance(keep, (int, float)):
-        raise ValueError(f"keep must be a fraction, a number of directions or None, got {keep!r}")
-    elif isinstance(keep, int):
-        if not 1 <= keep:
-            raise ValueError(f"keep must keep at least one direction, got {keep}")
-        wanted = nonzero & (index < keep)
-    else:
-        if not 0 < keep <= 1:
-            raise ValueError(f"a variance fraction keep must lie in (0, 1], got {keep}")
-        variance = singular**2
-        explained = variance.cumsum(-1) / variance.sum(-1, keepdim=True)
-        # the fewest leading directions whose cumulative share reaches keep
-        count = (explained < keep - 1e-12).sum(-1, keepdim=True) + 1
-        wanted = nonzero & (index < count)
+    wanted = _kept_directions(singular, nonzero, keep)
     return basis * wanted[..., None, :], wanted.sum(-1)
 
 
@@ -164,22 +171,7 @@ def _whitening(
     # the Gram matrix squares the condition number: directions below sqrt(eps) are noise
     tol = singular[..., :1] * (max(n, d) * torch.finfo(torch.float64).eps) ** 0.5
     nonzero = singular > tol
-    index = torch.arange(d, device=device)
-    if keep is None:
-        wanted = nonzero
-    elif isinstance(keep, bool) or not isinstance(keep, (int, float)):
-        raise ValueError(f"keep must be a fraction, a number of directions or None, got {keep!r}")
-    elif isinstance(keep, int):
-        if not 1 <= keep:
-            raise ValueError(f"keep must keep at least one direction, got {keep}")
-        wanted = nonzero & (index < keep)
-    else:
-        if not 0 < keep <= 1:
-            raise ValueError(f"a variance fraction keep must lie in (0, 1], got {keep}")
-        variance = singular**2
-        explained = variance.cumsum(-1) / variance.sum(-1, keepdim=True)
-        count = (explained < keep - 1e-12).sum(-1, keepdim=True) + 1
-        wanted = nonzero & (index < count)
+    wanted = _kept_directions(singular, nonzero, keep)
     scale = torch.where(wanted, 1.0 / torch.where(nonzero, singular, 1.0), 0.0)
     return mean, right * scale[..., None, :], wanted.sum(-1)
 

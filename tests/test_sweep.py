@@ -48,8 +48,8 @@ def test_grid_is_every_seed_times_every_value():
     assert jobs[3].command(Path("out"))[-4:] == ["-p", "MODEL=/models/bert", "-p", "DATA="]
     with pytest.raises(ValueError, match="unknown chapter"):
         grid("nope", "ci", "cpu", [0])
-    with pytest.raises(ValueError, match="no parameter 'EPOCHS'"):
-        grid("toolkit", "ci", "cpu", [0], {"EPOCHS": [5]})
+    with pytest.raises(ValueError, match="no parameter 'EPOCS'"):
+        grid("toolkit", "ci", "cpu", [0], {"EPOCS": [5]})  # misspelt
 
 
 def _run(effects, control=None, rule=None, verdict="reproduced"):

@@ -451,10 +451,16 @@ def memory_estimate(
     eval_batch, bottom_batch
         Sentences per batch of :func:`embed` and :func:`utils.masks.encode_bottom`.
 
-    The parts returned are the encoder, the trained models held, and the largest of the
-    phases that never overlap (a training step, an evaluation batch, a batch of the bottom
-    layers): their sum is the estimated peak. The activations a masked layer keeps for the
-    backward pass are counted as
+    Returns
+    -------
+    dict
+        The encoder, the trained models held, and the largest of the phases that never
+        overlap (a training step, an evaluation batch, a batch of the bottom layers): their
+        sum is the estimated peak.
+
+    Notes
+    -----
+    The activations a masked layer keeps for the backward pass are counted as
     ``12 H + 3 I + heads * T`` floats per token (the inputs of its six maps, the attention's
     query, key, value and output, two LayerNorm inputs, the feed-forward's pre-activation,
     and the attention probabilities where the kernel materialises them), for each factor:

@@ -554,6 +554,36 @@ def test_real_treebank_lines_are_read():
     assert corpus.words() == [["de", "el"], ["no"]]
 
 
+def test_multiword_tokens_are_kept_for_the_surface():
+    # Spanish "vi del" is the words "vi de el": labels stay per word, the model reads "del"
+    text = "1\tvi\tver\tVERB\t_\t_\t_\t_\t_\t_\n2-3\tdel\t_\t_\t_\t_\t_\t_\t_\t_\n" + (
+        "2\tde\tde\tADP\t_\t_\t_\t_\t_\t_\n3\tel\tel\tDET\t_\tNumber=Sing\t_\t_\t_\t_\n\n"
+    )
+    corpus = read_conllu(text)
+    assert corpus.words() == [["vi", "de", "el"]]
+    assert corpus.labels("Number") == [["_", "_", "Sing"]]
+    assert corpus[0].multiword == ((1, 3, "del"),)
+    assert corpus.surface() == ([["vi", "del"]], [[0, 1, 1]])
+    assert read_conllu(to_conllu(corpus)) == corpus  # the range line is written back
+    plain = generate("english", n=3, seed=0)
+    assert plain.surface() == (plain.words(), [list(range(len(s))) for s in plain.words()])
+    assert all(s.multiword == () for s in read_conllu(to_conllu(plain)))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("2-3\tdel", "must span the next words"),
+        ("1-1\tx", "empty multiword range"),
+        ("1-5\tx", "reaches past"),
+    ],
+)
+def test_a_bad_multiword_range_names_its_line(line, message):
+    text = line + "\t_" * 8 + "\n1\ta\ta\tX\t_\t_\t_\t_\t_\t_\n2\tb\tb\tX\t_\t_\t_\t_\t_\t_\n\n"
+    with pytest.raises(ValueError, match=message):
+        read_conllu(text)
+
+
 def test_split_never_shrinks_a_split_silently():
     corpus = generate("english", n=10, seed=0)
     parts = corpus.split({"train": 6, "dev": 2, "test": 2}, source="x.conllu")

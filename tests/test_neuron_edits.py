@@ -8,6 +8,7 @@ from tests.naive import predicted_ids_with_hook, words_from_ids
 from utils.models import load_encoder, load_spacy
 from utils.neuron_edits import (
     MorphologyJudge,
+    SpacyAnalyses,
     SplitModel,
     WordDecoder,
     ablation,
@@ -199,6 +200,28 @@ def test_decoding_in_chunks_equals_one_pass(model, tokenizer, decoder):
     assert decode_words(model, decoder, tokenizer, batch, batch_size=1) == whole
     hidden = torch.randn(3, 5, 32)
     assert torch.equal(decoder.predict_ids(hidden), decoder.predict_ids(hidden, max_logits=2000))
+
+
+def test_judges_sharing_analyses_parse_each_sentence_once():
+    nlp = load_spacy()
+    analyses = SpacyAnalyses(nlp)
+    number, tense = (
+        MorphologyJudge(nlp, "Number", analyses),
+        MorphologyJudge(nlp, "Tense", analyses),
+    )
+    sentences = [["the", "dogs", "ran", "home", "."], ["The", "Dogs", "ran", "home", "."]]
+    calls = []
+    pipe = nlp.pipe
+    nlp.pipe = lambda docs, **kw: (calls.append(1), list(pipe(docs, **kw)))[1]
+    try:
+        assert [v for _, v in number.analyse(sentences)[0]] == ["", "Plur", "", "", ""]
+        assert [v for _, v in tense.analyse(sentences)[1]] == ["", "", "Past", "", ""]
+    finally:
+        nlp.pipe = pipe
+    assert len(calls) == 1 and len(analyses.memo) == 1  # one distinct sentence, parsed once
+    assert number.analyse(sentences) == MorphologyJudge(nlp, "Number").analyse(sentences)
+    with pytest.raises(ValueError, match="another spaCy pipeline"):
+        MorphologyJudge(object(), "Number", analyses)
 
 
 def test_an_empty_prediction_is_judged_not_a_crash():

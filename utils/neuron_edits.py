@@ -494,22 +494,22 @@ class SplitModel:
         return ids
 
 
-class MorphologyJudge:
-    """spaCy's lemma and value of one attribute for each word of a sentence, memoised.
+class SpacyAnalyses:
+    """spaCy's analysis of sentences, each distinct sentence parsed once and kept: per word its
+    lemma, part of speech and morphological features, shared by the judges of every attribute.
 
-    ``attribute`` is a morphological feature (``"Number"``, ``"Tense"``, ``"Gender"``, ...)
-    read from ``token.morph``, or ``"upos"`` for the part of speech. Sentences are analysed
-    with the given word boundaries (no re-tokenisation), lower-cased like an uncased model's
-    predictions.
+    Sentences are analysed with the given word boundaries (no re-tokenisation), lower-cased
+    like an uncased model's predictions; the parser and the entity recogniser are skipped.
     """
 
-    def __init__(self, nlp, attribute: str) -> None:
+    def __init__(self, nlp) -> None:
         self.nlp = nlp
-        self.attribute = attribute
-        self.memo: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self.memo: dict[tuple[str, ...], list[tuple[str, str, dict[str, str]]]] = {}
 
-    def analyse(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
-        """``(lemma, value)`` per word (value ``""`` when spaCy gives none)."""
+    def __call__(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> list[list[tuple[str, str, dict[str, str]]]]:
+        """``(lemma, upos, {feature: value})`` per word of each sentence."""
         from spacy.tokens import Doc
 
         keys = [tuple(w.lower() for w in s) for s in sentences]
@@ -521,13 +521,37 @@ class MorphologyJudge:
                 words = ([w or "_" for w in k] for k in todo)
                 docs = self.nlp.pipe(Doc(self.nlp.vocab, words=ws) for ws in words)
                 for key, doc in zip(todo, docs):
-                    self.memo[key] = [(t.lemma_.lower(), self._value(t)) for t in doc]
+                    self.memo[key] = [(t.lemma_.lower(), t.pos_, t.morph.to_dict()) for t in doc]
         return [self.memo[k] for k in keys]
 
-    def _value(self, token) -> str:
+
+class MorphologyJudge:
+    """spaCy's lemma and value of one attribute for each word of a sentence.
+
+    ``attribute`` is a morphological feature (``"Number"``, ``"Tense"``, ``"Gender"``, ...)
+    read from ``token.morph``, or ``"upos"`` for the part of speech. ``analyses`` (a
+    :class:`SpacyAnalyses` of the same pipeline, default a fresh one) holds the parsed
+    sentences: judges of several attributes that share it parse each sentence once.
+    """
+
+    def __init__(self, nlp, attribute: str, analyses: SpacyAnalyses | None = None) -> None:
+        self.nlp = nlp
+        self.attribute = attribute
+        self.analyses = SpacyAnalyses(nlp) if analyses is None else analyses
+        if self.analyses.nlp is not nlp:
+            raise ValueError("the shared analyses come from another spaCy pipeline")
+
+    def analyse(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
+        """``(lemma, value)`` per word (value ``""`` when spaCy gives none)."""
+        return [
+            [(lemma, self._value(upos, feats)) for lemma, upos, feats in words]
+            for words in self.analyses(sentences)
+        ]
+
+    def _value(self, upos: str, feats: dict[str, str]) -> str:
         if self.attribute == "upos":
-            return token.pos_
-        return ",".join(token.morph.get(self.attribute))
+            return upos
+        return feats.get(self.attribute, "")
 
 
 def edit_scores(

@@ -62,14 +62,37 @@ class Sentence:
         Layer name to one label per word (see the module docstring for the names).
     meta : dict of str to str
         Sentence-level metadata (``"text"``, ``"sent_id"``, ``"topic"``, task labels...).
+    multiword : tuple of (start, stop, form)
+        CoNLL-U multiword tokens (range lines such as ``3-4 del``): words ``start`` to
+        ``stop - 1`` (0-based) are written as the one surface token ``form``. Empty for a
+        sentence without ranges.
     """
 
     forms: list[str]
     annotations: dict[str, list[str]] = field(default_factory=dict)
     meta: dict[str, str] = field(default_factory=dict)
+    multiword: tuple[tuple[int, int, str], ...] = ()
 
     def __len__(self) -> int:
         return len(self.forms)
+
+    def surface(self) -> tuple[list[str], list[int]]:
+        """The tokens as written (a multiword token such as *del* once, in place of its
+        words *de el*) and, for every word, the index of the surface token it belongs to.
+
+        >>> Sentence(["vi", "de", "el"], multiword=((1, 3, "del"),)).surface()
+        (['vi', 'del'], [0, 1, 1])
+        """
+        starts = {start: (stop, form) for start, stop, form in self.multiword}
+        tokens: list[str] = []
+        owner: list[int] = []
+        i = 0
+        while i < len(self.forms):
+            stop, form = starts.get(i, (i + 1, self.forms[i]))
+            owner += [len(tokens)] * (stop - i)
+            tokens.append(form)
+            i = stop
+        return tokens, owner
 
     @property
     def text(self) -> str:
@@ -218,6 +241,13 @@ class Corpus(Sequence):
         """Return the word forms of each sentence."""
         return [list(s.forms) for s in self.sentences]
 
+    def surface(self) -> tuple[list[list[str]], list[list[int]]]:
+        """The surface tokens of each sentence (multiword tokens kept whole) and, per word,
+        the index of its surface token (:meth:`Sentence.surface`); the same as
+        :meth:`words` with ``owner[i] == i`` for sentences without multiword tokens."""
+        pairs = [s.surface() for s in self.sentences]
+        return [tokens for tokens, _ in pairs], [owner for _, owner in pairs]
+
     def texts(self) -> list[str]:
         """Return the text of each sentence (detokenised when the metadata has it)."""
         return [s.text for s in self.sentences]
@@ -305,7 +335,11 @@ def _sentence_lines(sent: Sentence, out: list[str]) -> None:
         if len(col) != n:
             raise ValueError(f"a MISC layer has {len(col)} labels for a sentence of {n} words")
     lemma, upos, xpos, feat, head, deprel = cols
+    ranges = {start: (stop, form) for start, stop, form in sent.multiword}
     for i in range(n):
+        if i in ranges:
+            stop, form = ranges[i]
+            out.append(f"{i + 1}-{stop}\t{form}\t_\t_\t_\t_\t_\t_\t_\t_")
         misc = "|".join(f"{k}={col[i]}" for k, col in misc_cols if col[i] != "_") or "_"
         out.append(
             f"{i + 1}\t{sent.forms[i]}\t{lemma[i]}\t{upos[i]}\t{xpos[i]}\t{feat[i]}\t"
@@ -372,6 +406,7 @@ def _parse_block(
     misc_rows: list[dict[str, str]] = []
     feat_rows: list[dict[str, str]] = []
     token_lines: list[int] = []
+    ranges: list[tuple[int, int, str, int]] = []  # start, stop (0-based), form, line
     for lineno, line in lines:
         if line.startswith("#"):
             body = line[1:].strip()
@@ -386,8 +421,19 @@ def _parse_block(
                 f"{where}, line {lineno}: expected 10 tab-separated columns, got {len(cols)}"
             )
         tok_id = cols[0]
-        if "-" in tok_id or "." in tok_id:
-            continue  # multiword-token range or empty node
+        if "." in tok_id:
+            continue  # empty node
+        if "-" in tok_id:  # a multiword token: its range line precedes its words
+            first, _, last = tok_id.partition("-")
+            if not (first.isdigit() and last.isdigit()) or int(first) != len(forms) + 1:
+                raise ValueError(
+                    f"{where}, line {lineno}: multiword token {tok_id!r} must span the next "
+                    f"words, from word {len(forms) + 1} on"
+                )
+            if int(last) <= int(first):
+                raise ValueError(f"{where}, line {lineno}: empty multiword range {tok_id!r}")
+            ranges.append((int(first) - 1, int(last), cols[1], lineno))
+            continue
         if tok_id != str(len(forms) + 1):
             raise ValueError(
                 f"{where}, line {lineno}: word ID {tok_id!r} where {len(forms) + 1} was expected "
@@ -409,7 +455,14 @@ def _parse_block(
                 misc[k.lower()] = v if sep else "Yes"
         misc_rows.append(misc)
     _check_tree([r[4] for r in rows], token_lines, where)
-    return forms, meta, {"rows": rows, "feats": feat_rows, "misc": misc_rows}
+    for start, stop, _, lineno in ranges:
+        if stop > len(forms):
+            raise ValueError(
+                f"{where}, line {lineno}: multiword token {start + 1}-{stop} reaches past the "
+                f"sentence's {len(forms)} words"
+            )
+    multiword = tuple((start, stop, form) for start, stop, form, _ in ranges)
+    return forms, meta, {"rows": rows, "feats": feat_rows, "misc": misc_rows, "mwt": multiword}
 
 
 def read_conllu(source: str | os.PathLike) -> Corpus:
@@ -426,8 +479,10 @@ def read_conllu(source: str | os.PathLike) -> Corpus:
     Corpus
         Layers: the CoNLL-U columns, every morphological feature found (the six of
         :data:`STANDARD_FEATURES` always, ``"_"`` where absent), and every MISC key
-        (lower-cased). Multiword-token lines (``1-2``) and empty nodes (``1.1``) are
-        skipped. ``read_conllu(to_conllu(c)) == c`` for corpora this package generates.
+        (lower-cased), one label per syntactic word. Multiword tokens (range lines such as
+        ``3-4 del``) are kept in :attr:`Sentence.multiword` (:meth:`Corpus.surface` gives the
+        tokens as written); empty nodes (``1.1``) are skipped.
+        ``read_conllu(to_conllu(c)) == c`` for corpora this package generates.
 
     Raises
     ------
@@ -435,8 +490,9 @@ def read_conllu(source: str | os.PathLike) -> Corpus:
         If ``source`` looks like a path and no such file exists.
     ValueError
         Naming the file and line: a token line without 10 columns, word IDs that do not
-        count 1, 2, 3, ..., a HEAD outside its sentence, heads that form a cycle; or a source
-        without a single sentence.
+        count 1, 2, 3, ..., a multiword range that does not cover the words after it, a
+        HEAD outside its sentence, heads that form a cycle; or a source without a single
+        sentence.
     """
     if isinstance(source, str) and ("\n" in source or "\t" in source):
         text, where = source, "CoNLL-U text"
@@ -486,5 +542,5 @@ def read_conllu(source: str | os.PathLike) -> Corpus:
             ann[name] = [f.get(name, "_") for f in data["feats"]]
         for name in misc_order:
             ann[name] = [m.get(name, "_") for m in data["misc"]]
-        sentences.append(Sentence(forms, ann, meta))
+        sentences.append(Sentence(forms, ann, meta, data["mwt"]))
     return Corpus(sentences)

@@ -12,12 +12,12 @@ import torch
 
 from utils.diffmask import (
     DiffMaskConfig,
-    InterventionTask,
     constraint_violations,
     intervention_objective,
     sample_masks,
     train_masks,
 )
+from utils.intervention_tasks import InterventionTask
 from utils.lstm import LSTMNetwork
 
 VOCAB, HIDDEN, STEPS, BATCH, LENGTH, RUNS = 200, 64, 20, 64, 8, 3

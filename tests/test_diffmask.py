@@ -4,7 +4,8 @@
 import pytest
 import torch
 
-from utils.diffmask import DiffMaskConfig, InterventionTask, train_masks
+from utils.diffmask import DiffMaskConfig, train_masks
+from utils.intervention_tasks import InterventionTask
 from utils.lstm import LSTMNetwork
 
 HIDDEN, LAYERS, VOCAB = 8, 2, 6
@@ -107,8 +108,8 @@ def test_word_language_model_checkpoint_in_gulordava_layout(tmp_path):
     """The real-format fixture (a pickled ``model.RNNModel`` and its vocabulary file) loads,
     covers the chapter's words, and gives the checkpoint's own next-word distributions."""
     from tests.tiny_models import build_word_language_model
-    from utils.diffmask import _word_language_model_state, load_word_language_model
     from utils.lstm import BOS, EOS
+    from utils.word_language_model import _word_language_model_state, load_word_language_model
 
     checkpoint, vocabulary = build_word_language_model(tmp_path, hidden=8)
     model, vocab = load_word_language_model(checkpoint, vocabulary)
@@ -137,7 +138,7 @@ def test_word_language_model_checkpoint_in_gulordava_layout(tmp_path):
 
 def test_word_language_model_rejects_a_vocabulary_of_another_checkpoint(tmp_path):
     from tests.tiny_models import build_word_language_model
-    from utils.diffmask import load_word_language_model
+    from utils.word_language_model import load_word_language_model
 
     checkpoint, vocabulary = build_word_language_model(tmp_path / "big", hidden=4)
     _, other = build_word_language_model(tmp_path / "small", ["the", "dog"], hidden=4)
@@ -167,7 +168,8 @@ def test_a_step_cut_into_chunks_makes_the_same_update(estimator):
 
 
 def test_evaluation_cut_into_chunks_gives_the_same_scores():
-    from utils.diffmask import evaluate_masks, kl_before_target, original_log_probs
+    from utils.intervention_tasks import original_log_probs
+    from utils.mask_evaluation import evaluate_masks, kl_before_target
 
     model = planted_model()
     task = planted_task(model)
@@ -179,7 +181,7 @@ def test_evaluation_cut_into_chunks_gives_the_same_scores():
         chunked = evaluate_masks(model, task, masks, baselines, "every", chunk_bytes=chunk_bytes)
         for name in ("accuracy", "log_ratio", "kl", "kl_all"):
             torch.testing.assert_close(chunked[name], whole[name], atol=1e-6, rtol=1e-5)
-    from utils.diffmask import intervene_on_task
+    from utils.intervention_tasks import intervene_on_task
 
     logits = intervene_on_task(model, task, masks, baselines, "every")
     expected = kl_before_target(logits, task, original_log_probs(model, task)).mean(-1)
@@ -193,7 +195,7 @@ def test_memory_estimate_at_the_papers_sizes_fits_a_24_gb_gpu():
     device (the robustness section), every direction's prefixes (12,000 agreement items and
     2,873 gender examples, up to 16 steps), Table 3's 25 runs x batch 128 in one step, and
     the chunks of the full scale (CHUNK_GIB = 8)."""
-    from utils.diffmask import memory_estimate
+    from utils.intervention_tasks import memory_estimate
 
     vocab, hidden = 50_001, 650
     parameters = 2 * vocab * hidden + vocab + 2 * 4 * hidden * (2 * hidden + 2)
@@ -201,3 +203,69 @@ def test_memory_estimate_at_the_papers_sizes_fits_a_24_gb_gpu():
                             hidden=hidden, n_layers=2, n_parameters=5 * parameters,
                             rows=25 * 128, chunk_bytes=8 * 2**30)  # fmt: skip
     assert sum(parts.values()) < 0.6 * 24e9, parts
+
+
+def test_sentence_task_kl_is_eq_10_over_every_prediction():
+    """On whole sentences the KL of Eq. 10 averages every prediction up to ``<eos>``; a null
+    mask gives 0; the naive per-sentence mean of the per-step KL agrees."""
+    from utils.intervention_tasks import intervene_on_task, original_log_probs, sentence_task
+    from utils.lstm import Vocabulary
+    from utils.mask_evaluation import evaluate_masks, kl_per_step
+
+    vocab = Vocabulary.build([["a", "b", "c"]])
+    model = LSTMNetwork(len(vocab), len(vocab), embedding_dim=3, hidden_dim=HIDDEN,
+                        n_layers=LAYERS)  # fmt: skip
+    sentences = [["a", "b", "c"], ["c", "a"]]
+    task = sentence_task(vocab, sentences, [1, 0])
+    assert task.target_position.tolist() == [3, 2] and task.subject_position.tolist() == [2, 1]
+    masks, baselines = torch.zeros(2, UNITS), torch.ones(2, UNITS)
+    masks[1, :3] = 1.0
+    scores = evaluate_masks(model, task, masks, baselines, "single")
+    assert scores["kl_all"][0].abs() < 1e-6 and scores["kl_all"][1] > 0
+    per_step = kl_per_step(
+        intervene_on_task(model, task, masks[1:], baselines[1:], "single")[0],
+        original_log_probs(model, task),
+    )
+    naive = torch.stack([per_step[i, : len(s) + 1].mean() for i, s in enumerate(sentences)])
+    torch.testing.assert_close(scores["kl_all"][1], naive.mean())
+    with pytest.raises(ValueError, match="as many subject positions"):
+        sentence_task(vocab, sentences, [1])
+
+
+def test_concat_tasks_and_steps_to_accuracy():
+    from utils.diffmask import steps_to_accuracy
+    from utils.intervention_tasks import concat_tasks
+
+    task = planted_task(planted_model(), n=4)
+    both = concat_tasks([task, task.subset([0, 1])])
+    assert len(both) == 6 and torch.equal(both.tokens[4:], task.tokens[:2])
+    wider = InterventionTask(torch.zeros(1, 9, dtype=torch.long), *(torch.zeros(1),) * 4)
+    with pytest.raises(ValueError, match="one width"):
+        concat_tasks([task, wider])
+    accuracy = [torch.tensor([0.2, 0.9]), torch.tensor([0.8, 0.5]), torch.tensor([0.9, 0.95])]
+    history = {"step": [0, 5, 10], "accuracy": accuracy}
+    # run 0 reaches 0.8 at evaluation 1 and stays; run 1 dips below it and is back at 2
+    assert steps_to_accuracy(history, torch.tensor([0.8, 0.8])).tolist() == [1, 2]
+    assert steps_to_accuracy(history, torch.tensor([0.99, 0.99])).tolist() == [3, 3]
+
+
+@pytest.mark.parametrize("mode", ["single", "every"])
+def test_single_unit_scan_agrees_with_one_evaluation_per_unit(mode):
+    from utils.exhaustive_search import single_unit_scan
+    from utils.mask_evaluation import evaluate_masks
+
+    model = planted_model()
+    task = planted_task(model)
+    scan = single_unit_scan(model, task, mode, values=(-1.0, 1.0))
+    assert scan["accuracy"].shape == (UNITS, 2)
+    for unit in (0, PLANTED[0]):
+        mask, baseline = torch.zeros(1, UNITS), torch.zeros(1, UNITS)
+        mask[0, unit], baseline[0, unit] = 1.0, -1.0
+        alone = evaluate_masks(model, task, mask, baseline, mode, with_kl=False)
+        torch.testing.assert_close(scan["log_ratio"][unit, 0], alone["log_ratio"][0])
+    if mode == "single":  # the planted LSTM has no memory: the subject step cannot matter
+        assert (scan["log_ratio"] == scan["log_ratio"][0, 0]).all()
+        return
+    # the planted units lower the decision's log-ratio, the others leave it alone
+    assert set(scan["ranking"][: len(PLANTED)].tolist()) == set(PLANTED)
+    assert (scan["best_value"][PLANTED] == -1.0).all()

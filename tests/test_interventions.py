@@ -8,21 +8,20 @@ from torch.nn import functional as F
 
 from utils.diffmask import (
     DiffMaskConfig,
-    all_unit_sets,
-    build_task,
     constraint_violations,
-    evaluate_masks,
     intervention_objective,
-    load_word_language_model,
     sample_masks,
-    score_function_surrogate,
     steps_to_converge,
     train_masks,
-    unit_set_masks,
 )
+from utils.exhaustive_search import all_unit_sets, unit_set_masks
 from utils.hard_concrete import HardConcrete
+from utils.intervention_tasks import build_task
 from utils.interventions import UnitIntervention, intervene, replace_units
 from utils.lstm import LSTMNetwork, Vocabulary
+from utils.mask_evaluation import evaluate_masks
+from utils.reinforce import score_function_surrogate
+from utils.word_language_model import load_word_language_model
 
 HIDDEN, LAYERS = 6, 2
 UNITS = HIDDEN * LAYERS

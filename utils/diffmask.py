@@ -1,8 +1,8 @@
 """DiffMask for sparse interventions: a global mask and baseline, learned with an L0 Lagrangian.
 
 De Cao, Schmid, Hupkes and Titov (2021), "Sparse Interventions in Language Models with
-Differentiable Masking". For a set of prefixes on which the model prefers a form ``d`` over
-a form ``t`` (e.g. a plural verb over the singular one), find a mask ``m`` over the hidden
+Differentiable Masking". For the prefixes of an :class:`utils.intervention_tasks.InterventionTask`,
+on which the model prefers a form ``d`` over a form ``t``, find a mask ``m`` over the hidden
 units and a baseline ``b`` such that the intervention of Eq. 1 (:mod:`utils.interventions`)
 makes the model prefer ``t``, with as few units as possible:
 
@@ -18,351 +18,46 @@ and the KL regulariser towards the original predictions (Eq. 10). The baseline i
 to the range of an LSTM hidden state, ``b = tanh(b_raw)``. After training, the mask is
 ``1[E[m] > 0.5]`` (Appendix A).
 
-The paper's baseline estimator, REINFORCE (score-function estimation with a moving-average
-control variate), trains a Bernoulli mask at the same budgets with the same loop.
+The paper's baseline estimator, REINFORCE (:mod:`utils.reinforce`), trains a Bernoulli mask
+at the same budgets with the same loop. Evaluation is :mod:`utils.mask_evaluation`.
 
 All ``R`` runs of :func:`train_masks` (independent masks and baselines, e.g. random
-restarts) are stacked in the batch dimension with the examples: one forward pass per step.
-
-Memory is linear in the number of examples: a task keeps token ids and positions only, and
-the unedited model's next-word distributions that the KL term compares with are recomputed
-for the rows at hand (one cheap fused forward pass). Every pass over ``(rows, T, V)`` logits
-(a training step, an evaluation, :func:`build_task`) is cut into chunks of at most
-``chunk_bytes`` (:func:`rows_per_chunk`), so a 50,000-word vocabulary never meets all the
-rows of a step at once; :func:`memory_estimate` gives the peak for a chapter to print.
+restarts) are stacked in the batch dimension with the examples: one forward pass per step,
+cut into chunks of at most ``chunk_bytes`` whose gradients are accumulated.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import pickle
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import contextmanager
-from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from utils.cache import cached, module_fingerprint
 from utils.hard_concrete import HardConcrete
-from utils.interventions import intervene
-from utils.lstm import BOS, EOS, PAD, UNK, LSTMNetwork, Vocabulary
-from utils.memory import tensor_bytes
+from utils.intervention_tasks import (
+    CHUNK_BYTES,
+    MODES,
+    InterventionTask,
+    decision_log_ratio,
+    intervene_on_task,
+    original_log_probs,
+    rows_per_chunk,
+)
+from utils.lstm import LSTMNetwork
+from utils.mask_evaluation import evaluate_masks, kl_before_target
+from utils.reinforce import (
+    bernoulli_l0,
+    sample_bernoulli,
+    score_function_surrogate,
+    update_control,
+)
 
-MODES = ("single", "every")
 ESTIMATORS = ("hard_concrete", "reinforce")
 LOSSES = ("ratio", "log_ratio")
-#: default bound on the memory of one chunk of rows (a training step's or an evaluation's)
-CHUNK_BYTES = 2 * 2**30
-#: float32 copies of a ``(row, step)``'s logits alive in a training step with autograd (the
-#: logits, their log-softmax, the KL's difference and product, and their gradients), and of
-#: its hidden units (gates, cell and hidden states of the unrolled pass, with gradients)
-_VOCAB_COPIES, _UNIT_COPIES = 8, 24
-
-
-def rows_per_chunk(
-    steps: int, vocab_size: int, n_units: int, chunk_bytes: int = CHUNK_BYTES
-) -> int:
-    """How many sequences of ``steps`` steps one chunk may hold: their logits over
-    ``vocab_size`` words and their ``n_units`` hidden units, with every copy a training step
-    keeps, within ``chunk_bytes`` (at least one)."""
-    per_row = tensor_bytes(steps, _VOCAB_COPIES * vocab_size + _UNIT_COPIES * n_units)
-    return max(1, int(chunk_bytes // per_row))
-
-
-def memory_estimate(
-    *,
-    n_items: int,
-    steps: int,
-    vocab_size: int,
-    hidden: int,
-    n_layers: int,
-    n_parameters: int,
-    rows: int,
-    chunk_bytes: int = CHUNK_BYTES,
-) -> dict[str, int]:
-    """Parts of the peak memory of DiffMask on an LSTM, for
-    :func:`utils.memory.report_memory`: the model's weights, the tasks' token ids (``n_items``
-    sequences of ``steps`` ids, all directions together), and the largest chunk of one
-    training step or evaluation (``rows`` sequences at most, e.g. runs x batch, bounded by
-    ``chunk_bytes``) with the unedited model's distributions for its examples."""
-    n_units = hidden * n_layers
-    chunk = min(rows, rows_per_chunk(steps, vocab_size, n_units, chunk_bytes))
-    per_row = _VOCAB_COPIES * vocab_size + _UNIT_COPIES * n_units
-    return {
-        "LM weights": tensor_bytes(n_parameters),
-        f"task token ids ({n_items} x {steps})": tensor_bytes(n_items, steps, dtype=torch.long),
-        f"one chunk: {chunk} rows x {steps} steps x (vocabulary + units)": tensor_bytes(
-            chunk, steps, per_row
-        ),
-        "unedited distributions of the chunk's examples": tensor_bytes(
-            chunk, steps, 2 * vocab_size
-        ),
-    }
-
-
-@dataclasses.dataclass
-class InterventionTask:
-    """Prefixes on which an intervention should move the model from form ``d`` to ``t``.
-
-    Attributes
-    ----------
-    tokens
-        ``(N, T)`` ids, ``<bos>`` first, right-padded.
-    target_position
-        ``(N,)`` the step whose prediction is the contested word (the last of the prefix).
-    subject_position
-        ``(N,)`` the step of a single-step intervention (the subject).
-    current, desired
-        ``(N,)`` ids of ``d`` (the form the model prefers) and ``t`` (the form wanted).
-
-    The unedited model's log-probabilities, which the KL of Eq. 10 compares with, are not
-    kept (``(N, T, V)`` would be gigabytes with a 50,000-word vocabulary):
-    :func:`original_log_probs` recomputes them for the rows at hand.
-    """
-
-    tokens: torch.Tensor
-    target_position: torch.Tensor
-    subject_position: torch.Tensor
-    current: torch.Tensor
-    desired: torch.Tensor
-
-    def __len__(self) -> int:
-        return self.tokens.shape[0]
-
-    def subset(self, index: torch.Tensor | Sequence[int]) -> InterventionTask:
-        """The examples at ``index``."""
-        index = torch.as_tensor(index, dtype=torch.long, device=self.tokens.device)
-        return InterventionTask(
-            self.tokens[index],
-            self.target_position[index],
-            self.subject_position[index],
-            self.current[index],
-            self.desired[index],
-        )
-
-    def rows(self, start: int, stop: int) -> InterventionTask:
-        """The examples ``start:stop`` (views, no copy)."""
-        return InterventionTask(
-            self.tokens[start:stop],
-            self.target_position[start:stop],
-            self.subject_position[start:stop],
-            self.current[start:stop],
-            self.desired[start:stop],
-        )
-
-
-@torch.no_grad()
-def original_log_probs(model: LSTMNetwork, task: InterventionTask) -> torch.Tensor:
-    """``(N, T, V)`` the unedited model's log-probabilities on the examples of ``task`` (the
-    fused forward pass; call it on a chunk of rows)."""
-    return F.log_softmax(model(task.tokens), dim=-1)
-
-
-@torch.no_grad()
-def build_task(
-    model: LSTMNetwork,
-    vocab: Vocabulary,
-    prefixes: Sequence[Sequence[str]],
-    desired: Sequence[str],
-    other: Sequence[str],
-    subject_positions: Sequence[int],
-    *,
-    chunk_bytes: int = CHUNK_BYTES,
-) -> InterventionTask:
-    """Encode prefixes and keep those on which ``model`` prefers ``other`` to ``desired``.
-
-    Parameters
-    ----------
-    prefixes
-        Word lists ending right before the contested word (``<bos>`` is prepended).
-    desired, other
-        Per prefix, the form the intervention should bring about (``t``) and the other form.
-    subject_positions
-        Per prefix, the 0-based index of the subject among the prefix's words.
-
-    Only the prefixes where the model's current choice is ``other`` are kept, so that
-    ``d = other`` is the model's choice (Sec. 3.1) and an intervention has something to flip.
-    The model reads the prefixes in chunks of at most ``chunk_bytes``.
-    """
-    n = len(prefixes)
-    if not n or not len(desired) == len(other) == len(subject_positions) == n:
-        raise ValueError(
-            f"build_task needs as many desired ({len(desired)}), other ({len(other)}) forms "
-            f"and subject positions ({len(subject_positions)}) as prefixes ({n}), at least one"
-        )
-    unknown = sorted({w for w in (*desired, *other) if w not in vocab.index})
-    if unknown:
-        raise ValueError(f"contested forms missing from the vocabulary: {unknown[:5]}")
-    device = next(model.parameters()).device
-    width = 1 + max(len(p) for p in prefixes)
-    tokens = torch.full((n, width), vocab.index[PAD], dtype=torch.long)
-    for row, words in enumerate(prefixes):
-        tokens[row, : len(words) + 1] = torch.tensor(vocab.encode([BOS, *words]))
-    tokens = tokens.to(device)
-    target = torch.tensor([len(p) for p in prefixes], device=device)
-    subject = torch.tensor(subject_positions, device=device) + 1
-    wanted = torch.tensor(vocab.encode(desired), device=device)
-    current = torch.tensor(vocab.encode(other), device=device)
-    task = InterventionTask(tokens, target, subject, current, wanted)
-    rows = rows_per_chunk(width, len(vocab), model.n_layers * model.hidden_dim, chunk_bytes)
-    keep = torch.cat(
-        [
-            decision_log_ratio(original_log_probs(model, part), part) > 0
-            for part in (task.rows(start, start + rows) for start in range(0, n, rows))
-        ]
-    )
-    return task.subset(torch.nonzero(keep).flatten())
-
-
-def decision_log_ratio(logits: torch.Tensor, task: InterventionTask) -> torch.Tensor:
-    """``log p(d) - log p(t)`` at each example's target step: the log of Eq. 2.
-
-    ``logits`` is ``(..., N, T, V)`` for the ``N`` examples of ``task`` (leading dimensions
-    for stacked masks). Positive: the model keeps its decision; negative: it is flipped.
-    The softmax normaliser cancels, so logits or log-probabilities give the same value.
-    """
-    index = task.target_position.view(-1, 1, 1).expand(-1, 1, logits.shape[-1])
-    at_target = logits.gather(-2, index.expand(*logits.shape[:-3], *index.shape)).squeeze(-2)
-    pick = torch.stack([task.current, task.desired], dim=-1)
-    chosen = at_target.gather(-1, pick.expand(*at_target.shape[:-1], 2))
-    return chosen[..., 0] - chosen[..., 1]
-
-
-def kl_per_step(logits: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
-    """``KL(p_original || p_intervened)`` at every step, ``(..., N, T)``, from the intervened
-    ``logits`` ``(..., N, T, V)`` and the unedited log-probabilities ``original`` ``(N, T, V)``
-    (:func:`original_log_probs`)."""
-    log_q = F.log_softmax(logits, dim=-1)
-    return (original.exp() * (original - log_q)).sum(-1)
-
-
-def kl_before_target(
-    logits: torch.Tensor, task: InterventionTask, original: torch.Tensor
-) -> torch.Tensor:
-    """Eq. 10: ``KL(p_original || p_intervened)`` averaged over the steps before the target.
-
-    The target step itself is left out (it is where the intervention must change the
-    prediction; the paper leaves this open). ``logits`` is ``(..., N, T, V)``; ``original``
-    the unedited log-probabilities of the ``N`` examples (:func:`original_log_probs`).
-    Returns ``(..., N)``, zero for examples without a step before the target.
-    """
-    return _mean_over_steps(kl_per_step(logits, original), task, include_target=False)
-
-
-def _mean_over_steps(
-    per_step: torch.Tensor, task: InterventionTask, include_target: bool
-) -> torch.Tensor:
-    """The mean of ``per_step`` ``(..., N, T)`` over the steps before each example's target
-    (and the target, with ``include_target``)."""
-    steps = torch.arange(per_step.shape[-1], device=per_step.device)
-    if include_target:
-        upto = (steps <= task.target_position[:, None]).to(per_step.dtype)
-        return (per_step * upto).sum(-1) / upto.sum(-1)
-    before = (steps < task.target_position[:, None]).to(per_step.dtype)
-    return (per_step * before).sum(-1) / before.sum(-1).clamp(min=1)
-
-
-def _positions(task: InterventionTask, mode: str, repeats: int) -> torch.Tensor | None:
-    if mode not in MODES:
-        raise ValueError(f"unknown intervention mode {mode!r}: choose one of {MODES}")
-    return task.subject_position.repeat(repeats) if mode == "single" else None
-
-
-def intervene_on_task(
-    model: LSTMNetwork,
-    task: InterventionTask,
-    masks: torch.Tensor,
-    baselines: torch.Tensor,
-    mode: str,
-) -> torch.Tensor:
-    """Logits ``(R, N, T, V)`` of the examples of ``task`` under ``R`` interventions at once.
-
-    ``masks`` is ``(R, k)`` or ``(R, 1, k)`` (one mask per intervention) or ``(R, N, k)``
-    (one per example, e.g. Hard Concrete samples); ``baselines`` is ``(R, k)``. ``mode`` is
-    ``"single"`` (the subject step) or ``"every"`` (all steps).
-    """
-    runs, n, units = baselines.shape[0], len(task), baselines.shape[-1]
-    if masks.dim() == 2:
-        masks = masks[:, None]
-    masks = masks.expand(runs, n, units)
-    logits, _ = intervene(
-        model,
-        task.tokens.repeat(runs, 1),
-        masks.reshape(runs * n, units),
-        baselines[:, None].expand(-1, n, -1).reshape(runs * n, units),
-        _positions(task, mode, runs),
-    )
-    return logits.view(runs, n, *logits.shape[1:])
-
-
-@torch.no_grad()
-def evaluate_masks(
-    model: LSTMNetwork,
-    task: InterventionTask,
-    masks: torch.Tensor,
-    baselines: torch.Tensor,
-    mode: str = "single",
-    *,
-    with_kl: bool = True,
-    max_rows: int = 8192,
-    chunk_bytes: int = CHUNK_BYTES,
-    progress: bool = False,
-) -> dict[str, torch.Tensor]:
-    """Flip accuracy, mean log-ratio and KL of ``M`` fixed interventions, batched.
-
-    Parameters
-    ----------
-    masks, baselines
-        ``(M, k)`` each; masks are usually binary (thresholded, or a unit set to scan).
-    max_rows, chunk_bytes
-        Sequences per forward pass (masks x examples), at most ``max_rows`` and within
-        ``chunk_bytes`` (:func:`rows_per_chunk`); with more examples than that, the examples
-        are cut into chunks too. Memory is linear in ``M`` and in the examples.
-
-    Returns
-    -------
-    dict
-        ``accuracy`` (fraction of examples with ratio < 1, Sec. 4), ``log_ratio`` (mean of
-        Eq. 2's log) and, with ``with_kl``, ``kl`` (Eq. 10 over the steps before the target)
-        and ``kl_all`` (Eq. 10 as printed, every step up to and including the target),
-        averaged over examples; ``(M,)`` each.
-    """
-    if masks.shape != baselines.shape or masks.dim() != 2:
-        raise ValueError(
-            f"masks {tuple(masks.shape)} and baselines {tuple(baselines.shape)} must both "
-            "be (n_masks, n_units)"
-        )
-    n, n_masks = len(task), masks.shape[0]
-    rows = min(
-        max_rows, rows_per_chunk(task.tokens.shape[1], model.decoder.out_features,
-                                 masks.shape[1], chunk_bytes),
-    )  # fmt: skip
-    per_examples = min(n, rows)
-    per_chunk = max(1, rows // per_examples)
-    names = ("accuracy", "log_ratio", "kl", "kl_all") if with_kl else ("accuracy", "log_ratio")
-    # per (mask, example) values, (M, N): one float each, averaged over the examples at the end
-    values = {name: masks.new_empty(n_masks, n) for name in names}
-    chunks = [(e, m) for e in range(0, n, per_examples) for m in range(0, n_masks, per_chunk)]
-    part, part_start, original = None, -1, None
-    for e, start in tqdm(chunks, desc="masks", disable=not progress, leave=False):
-        if part is None or part_start != e:
-            part_start, part = e, task.rows(e, e + per_examples)
-            original = original_log_probs(model, part) if with_kl else None
-        chunk, columns = slice(start, start + per_chunk), slice(e, e + per_examples)
-        logits = intervene_on_task(model, part, masks[chunk], baselines[chunk], mode)
-        log_ratio = decision_log_ratio(logits, part)
-        values["accuracy"][chunk, columns] = (log_ratio < 0).to(masks.dtype)
-        values["log_ratio"][chunk, columns] = log_ratio
-        if with_kl:
-            per_step = kl_per_step(logits, original)
-            values["kl"][chunk, columns] = _mean_over_steps(per_step, part, False)
-            values["kl_all"][chunk, columns] = _mean_over_steps(per_step, part, True)
-        del logits
-    return {name: value.mean(-1) for name, value in values.items()}
 
 
 @dataclasses.dataclass
@@ -519,9 +214,7 @@ def sample_masks(
         return config.distribution.sample(
             loc[:, None].expand(runs, batch_size, units), generator=generator
         )
-    per_run = 1 if config.shared_sample else batch_size
-    probs = torch.sigmoid(loc.detach())[:, None].expand(runs, per_run, units)
-    return torch.bernoulli(probs, generator=generator)
+    return sample_bernoulli(loc, 1 if config.shared_sample else batch_size, generator)
 
 
 def intervention_objective(
@@ -586,7 +279,7 @@ def constraint_violations(loc: torch.Tensor, config: DiffMaskConfig) -> torch.Te
     """``(2, R)``: ``E[C_0] / k - alpha`` (Eqs. 5, 8) and ``E[C_(0,1)] / k - beta`` (Eq. 7;
     zero when ``beta`` is None). For REINFORCE, ``E[C_0] = sum_i sigmoid(loc_i)``."""
     if config.estimator == "reinforce":
-        l0 = torch.sigmoid(loc).mean(-1)
+        l0 = bernoulli_l0(loc)
     else:
         l0 = config.distribution.prob_nonzero(loc).mean(-1)
     if config.beta is None:
@@ -594,19 +287,6 @@ def constraint_violations(loc: torch.Tensor, config: DiffMaskConfig) -> torch.Te
     return torch.stack(
         [l0 - config.alpha, config.distribution.prob_open(loc).mean(-1) - config.beta]
     )
-
-
-def score_function_surrogate(
-    cost: torch.Tensor, control: torch.Tensor, mask: torch.Tensor, loc: torch.Tensor
-) -> torch.Tensor:
-    """REINFORCE: a term whose gradient in ``loc`` is ``mean((cost - control) grad log p(mask))``.
-
-    ``cost`` is ``(R, S)`` (detached) for the ``S`` mask samples ``(R, S, k)`` of each run,
-    ``control`` the ``(R,)`` moving-average control variate (Williams, 1992)."""
-    log_prob = -F.binary_cross_entropy_with_logits(
-        loc[:, None].expand_as(mask), mask, reduction="none"
-    ).sum(-1)
-    return ((cost - control[:, None]) * log_prob).mean(-1)
 
 
 def train_masks(
@@ -688,10 +368,9 @@ def train_masks(
                 # (R, 1) for one shared sample per run, (R, B) for one sample per example
                 cost = objective.detach()
                 cost = cost.mean(-1, keepdim=True) if config.shared_sample else cost
-                control = cost.mean(-1) if control is None else control
-                loss = loss + score_function_surrogate(cost, control, mask, loc)
-                decay = config.control_decay
-                control = decay * control + (1 - decay) * cost.mean(-1)
+                baseline_cost = cost.mean(-1) if control is None else control
+                loss = loss + score_function_surrogate(cost, baseline_cost, mask, loc)
+                control = update_control(control, cost, config.control_decay)
             loss.sum().backward()
             optimizer.step()
             with torch.no_grad():
@@ -784,126 +463,11 @@ def steps_to_converge(
     return unsettled.sum(0)
 
 
-def unit_set_masks(
-    unit_sets: torch.Tensor, values: torch.Tensor, n_units: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Masks and baselines ``(M, n_units)`` that set the units ``unit_sets`` ``(M, s)`` to
-    ``values`` ``(M, s)`` and leave all others alone: the candidates of an exhaustive
-    search, for :func:`evaluate_masks`."""
-    if unit_sets.shape != values.shape:
-        raise ValueError(f"unit_sets {tuple(unit_sets.shape)} and values differ in shape")
-    masks = torch.zeros(unit_sets.shape[0], n_units, device=values.device)
-    baselines = torch.zeros_like(masks)
-    masks.scatter_(1, unit_sets, 1.0)
-    baselines.scatter_(1, unit_sets, values)
-    return masks, baselines
-
-
-def all_unit_sets(units: Sequence[int], size: int, values: Sequence[float]):
-    """Every set of ``size`` distinct units with every assignment of ``values``:
-    ``(unit_sets, values)`` long and float tensors of shape ``(M, size)``."""
-    combos = list(itertools.combinations(units, size))
-    signs = list(itertools.product(values, repeat=size))
-    sets = torch.tensor([c for c in combos for _ in signs], dtype=torch.long)
-    assigned = torch.tensor([s for _ in combos for s in signs], dtype=torch.float)
-    return sets.view(-1, size), assigned.view(-1, size)
-
-
-def load_word_language_model(
-    checkpoint: str | Path, vocabulary: str | Path
-) -> tuple[LSTMNetwork, Vocabulary]:
-    """Load a PyTorch ``word_language_model`` LSTM (Gulordava et al.'s 650-unit model).
-
-    The tokens are re-indexed to :class:`Vocabulary`'s convention (``<pad>``, ``<unk>``,
-    ``<bos>``, ``<eos>`` first): embedding and decoder rows are permuted accordingly,
-    ``<bos>`` reuses the ``<eos>`` embedding (the model reads sentences after an ``<eos>``)
-    and ``<pad>``/``<bos>`` are never predicted.
-
-    Parameters
-    ----------
-    checkpoint
-        A ``torch.save``'d ``RNNModel`` (modules ``encoder``, ``rnn``, ``decoder``), or its
-        state dict. The pickled module is read without its class being importable.
-    vocabulary
-        The vocabulary file, one token per line, line ``i`` being id ``i``.
-    """
-    words = Path(vocabulary).read_text(encoding="utf-8").split("\n")
-    words = [w.strip() for w in words]
-    words = words[:-1] if words and not words[-1] else words  # the final newline
-    seen: dict[str, int] = {}
-    for line, word in enumerate(words, 1):
-        if not word:
-            raise ValueError(f"{vocabulary}, line {line}: an empty token")
-        if word in seen:
-            raise ValueError(
-                f"{vocabulary}, line {line}: {word!r} is listed twice (first on line "
-                f"{seen[word]}): one token per line, each once"
-            )
-        seen[word] = line
-    state = _word_language_model_state(checkpoint)
-    n_layers = 1 + max(int(k.rsplit("_l", 1)[1]) for k in state if k.startswith("rnn.weight_ih"))
-    embedding, decoder_weight = state["encoder.weight"], state["decoder.weight"]
-    if not embedding.shape[0] == decoder_weight.shape[0] == len(words):
-        raise ValueError(
-            f"the vocabulary file {vocabulary} lists {len(words)} tokens but the checkpoint "
-            f"{checkpoint} embeds {embedding.shape[0]} and predicts {decoder_weight.shape[0]}: "
-            "give the vocabulary file that was saved with this checkpoint"
-        )
-    source = {w: i for i, w in enumerate(words)}
-    if EOS not in source:
-        raise ValueError(f"{vocabulary}: no {EOS} token, is it a word_language_model vocabulary?")
-    vocab = Vocabulary([PAD, UNK, BOS, EOS] + [w for w in words if w not in (PAD, UNK, BOS, EOS)])
-    rows = torch.tensor([source.get(w, source.get(UNK, source[EOS])) for w in vocab.tokens])
-    rows[vocab.index[BOS]] = source[EOS]
-    model = LSTMNetwork(
-        len(vocab),
-        len(vocab),
-        embedding_dim=embedding.shape[1],
-        hidden_dim=state["rnn.weight_hh_l0"].shape[1],
-        n_layers=n_layers,
-    )
-    mapped = {"embedding.weight": embedding[rows], "decoder.weight": decoder_weight[rows]}
-    mapped["decoder.bias"] = state["decoder.bias"][rows]
-    never = torch.tensor([vocab.index[PAD], vocab.index[BOS]])
-    mapped["decoder.weight"][never] = 0.0
-    mapped["decoder.bias"][never] = -1e4
-    if UNK not in source:
-        mapped["decoder.bias"][vocab.index[UNK]] = -1e4
-    for key, value in state.items():
-        if key.startswith("rnn."):
-            mapped["lstm." + key[4:]] = value
-    model.load_state_dict(mapped)
-    return model.eval(), vocab
-
-
-class _AnyClassUnpickler(pickle.Unpickler):
-    """Unpickles a module whose class (e.g. ``model.RNNModel``) is not importable."""
-
-    def find_class(self, module: str, name: str):
-        try:
-            return super().find_class(module, name)
-        except (ImportError, AttributeError):
-            return type(name, (torch.nn.Module,), {})
-
-
-class _AnyClassPickle:
-    Unpickler = _AnyClassUnpickler
-    load = staticmethod(pickle.load)
-
-
-def _word_language_model_state(checkpoint: str | Path) -> dict[str, torch.Tensor]:
-    """The float state dict of a saved ``RNNModel`` or of its state dict, on the CPU."""
-    loaded = torch.load(
-        checkpoint, map_location="cpu", weights_only=False, pickle_module=_AnyClassPickle
-    )
-    if isinstance(loaded, torch.nn.Module):
-        loaded = {
-            f"{name}.{key}": value
-            for name in ("encoder", "rnn", "decoder")
-            for key, value in loaded._modules[name]._parameters.items()
-            if value is not None
-        }
-    missing = {"encoder.weight", "decoder.weight", "decoder.bias", "rnn.weight_hh_l0"} - set(loaded)
-    if missing:
-        raise ValueError(f"{checkpoint}: not a word_language_model checkpoint, lacks {missing}")
-    return {k: v.detach().float() for k, v in loaded.items()}
+def steps_to_accuracy(history: dict[str, list], target: torch.Tensor) -> torch.Tensor:
+    """Per run, the index into ``history`` of the first evaluation from which on the accuracy
+    stays at or above ``target`` ``(R,)`` (fractions); ``len(history["step"])`` for a run
+    that does not end there ("time to the same accuracy", Table 3)."""
+    accuracy = torch.stack(history["accuracy"])  # (E, R)
+    below = accuracy < target.to(accuracy)
+    # last evaluation below the target, + 1 (suffix of evaluations at or above it)
+    return (below.flip(0).int().cumsum(0).flip(0) > 0).sum(0)

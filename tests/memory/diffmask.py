@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import torch
 
-from utils.diffmask import DiffMaskConfig, build_task, evaluate_masks, train_masks
+from utils.diffmask import DiffMaskConfig, train_masks
+from utils.intervention_tasks import build_task
 from utils.lstm import BOS, EOS, PAD, UNK, LSTMNetwork, Vocabulary
+from utils.mask_evaluation import evaluate_masks
 
 LENGTH = 8
 CHUNK = 32 * 2**20

@@ -184,3 +184,38 @@ def test_host_held_training_set_streams_to_the_gpu():
         on_device = train_linear_probes(x.cuda(), y.cuda(), **kwargs, **extra)
         torch.testing.assert_close(streamed.weight, on_device.weight)
         torch.testing.assert_close(streamed.accuracy(x, y), on_device.accuracy(x.cuda(), y))
+
+
+def test_linear_step_size_decay_matches_the_textbook_loop():
+    """lr_decay: step t of T moves with Adam at lr (1 - t / T), as a plain nn.Linear loop
+    that sets the step size before each step."""
+    x, y = planted(n=300)
+    epochs, batch_size, lr, seed = 3, 64, 1e-2, 5
+    probe = train_linear_probes(
+        x, y, l1=1e-3, l2=1e-4, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+        progress=False, lr_decay=True,
+    )  # fmt: skip
+    gen = torch.Generator().manual_seed(seed)
+    bound = 1.0 / x.shape[1] ** 0.5
+    w = ((torch.rand(x.shape[1], 3, generator=gen) * 2 - 1) * bound).requires_grad_()
+    b = ((torch.rand(3, generator=gen) * 2 - 1) * bound).requires_grad_()
+    optimizer = torch.optim.Adam([w, b], lr=lr)
+    total, step = epochs * -(-len(x) // batch_size), 0
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for start in range(0, len(x), batch_size):
+            idx = order[start : start + batch_size]
+            loss = torch.nn.functional.cross_entropy(x[idx] @ w + b, y[idx])
+            loss = loss + 1e-3 * w.abs().sum() + 1e-4 * w.pow(2).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.param_groups[0]["lr"] = lr * (1 - step / total)
+            optimizer.step()
+            step += 1
+    torch.testing.assert_close(probe.weight[0], w.detach(), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(probe.bias[0], b.detach(), atol=1e-5, rtol=1e-4)
+    constant = train_linear_probes(
+        x, y, l1=1e-3, l2=1e-4, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+        progress=False,
+    )  # fmt: skip
+    assert not torch.allclose(constant.weight, probe.weight)

@@ -41,6 +41,7 @@ class ProbeSettings:
     device: str | torch.device | None = None
     progress: bool = False
     max_steps: int | None = None  # a step budget instead of ``epochs`` (the paper: ~17k)
+    lr_decay: bool = False  # Adam's step size decays linearly to zero over the budget
 
     def train(self, x: torch.Tensor, y: torch.Tensor, n_classes: int, **grid) -> LinearProbe:
         """:func:`train_linear_probes` with these settings; ``grid`` gives l1, l2, keep,
@@ -58,6 +59,7 @@ class ProbeSettings:
             seed=self.seed,
             device=self.device,
             progress=self.progress,
+            lr_decay=self.lr_decay,
             **grid,
         )
 

@@ -162,6 +162,7 @@ def train_linear_probes(
     targets: Sequence[torch.Tensor] | None = None,
     class_counts: Sequence[int] | None = None,
     stream: bool | None = None,
+    lr_decay: bool = False,
 ) -> LinearProbe:
     """Train one elastic-net logistic-regression probe per ``(l1[g], l2[g])`` pair at once.
 
@@ -212,6 +213,11 @@ def train_linear_probes(
     stream
         Leave ``x`` where it is and copy each mini-batch's rows to ``device`` (default: when
         ``x`` is on another device than ``device``). The probes are the same either way.
+    lr_decay
+        Decay Adam's step size linearly from ``lr`` to zero over the training's steps
+        (default: constant, as in the paper). With an L1 penalty, Adam at a constant step
+        size leaves every weight whose gradient is below the penalty oscillating around zero
+        by about ``lr``; the decay lets the weights settle at the end of the budget.
 
     Returns
     -------
@@ -232,7 +238,7 @@ def train_linear_probes(
         if class_counts is None:
             class_counts = [int(t.max()) + 1 for t in targets]
         n_classes = max(n_classes, max(class_counts))
-    batched = seeds is not None or neurons is not None or max_steps is not None
+    batched = seeds is not None or neurons is not None or max_steps is not None or lr_decay
     if batched or record_losses or targets is not None or class_counts is not None:
         return _train_batched(
             x,
@@ -253,6 +259,7 @@ def train_linear_probes(
             targets=targets,
             class_counts=class_counts,
             stream=stream,
+            lr_decay=lr_decay,
         )
     size = max(torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel())
     size = max(size, len(keep)) if keep is not None else size
@@ -314,6 +321,7 @@ def _train_batched(
     targets: Sequence[torch.Tensor] | None = None,
     class_counts: Sequence[int] | None = None,
     stream: bool | None = None,
+    lr_decay: bool = False,
 ) -> LinearProbe:
     """:func:`train_linear_probes` with per-probe seeds, neuron sets, a step budget or a loss
     record: every probe's weight is its own ``(n_g, C)`` block (padded to the largest set),
@@ -450,6 +458,8 @@ def _train_batched(
             objective = ce + l1_dev * seen.abs().sum((1, 2)) + l2_dev * seen.pow(2).sum((1, 2))
             optimizer.zero_grad(set_to_none=True)
             objective.sum().backward()
+            if lr_decay:  # linear to zero: step t of T moves by lr (1 - t / T)
+                optimizer.param_groups[0]["lr"] = lr * (1 - steps / total)
             optimizer.step()
             epoch_sum += objective.detach()
             batches += 1

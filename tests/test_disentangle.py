@@ -1,5 +1,5 @@
 """The disentangling losses (Eq. 3-9), gradient reversal, the two-stream models, their
-training and the evaluation helpers."""
+training and the evaluation helpers (utils/disentangle/, utils/leakage.py)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,30 @@ from utils.disentangle import (
     FinetunedStreams,
     MaskedStreams,
     TrainConfig,
+    Untuned,
     classification_loss,
     disentangled_triplet_loss,
     embed,
+    evaluate,
+    fit_heads,
     group_accuracies,
-    leakage,
+    group_summary,
     overlap_loss,
+    random_weight_masks,
     reverse_gradient,
     train_disentangler,
     triplet_loss,
 )
-from utils.masks import FactorMasks, encode_bottom, encoder_layers, magnitude_keep
+from utils.leakage import leakage
+from utils.masks import (
+    FactorMasks,
+    apply_masks,
+    encode_bottom,
+    encoder_layers,
+    magnitude_keep,
+    mean_pool,
+    run_layers,
+)
 
 
 def naive_triplet_loss(anchor, positive, negative, margin):
@@ -272,3 +285,67 @@ def test_memory_estimate_at_the_papers_sizes_fits_a_24_gb_gpu():
     assert 10 * 2**30 < total < 24e9
     whole = sum(memory_estimate(**bert).values())
     assert whole > 24e9, "the whole batch at once would not fit: the micro-batches are needed"
+
+
+def test_untuned_is_the_mean_pooled_top_layer_for_both_factors(minilm, bottom):
+    layers = encoder_layers(minilm[0])[5:]
+    hidden, attention = bottom.batch(range(4), torch.device("cpu"))
+    z_a, z_b = Untuned(layers)(hidden, attention)
+    assert torch.equal(z_a, z_b)
+    torch.testing.assert_close(z_a, mean_pool(run_layers(layers, hidden, attention), attention))
+    keep = magnitude_keep(layers, 0.5)
+    pruning = FactorMasks(layers, "weights", n_factors=1).start_from(keep)
+    with apply_masks(layers, pruning, 0):
+        expected = mean_pool(run_layers(layers, hidden, attention), attention)
+    torch.testing.assert_close(Untuned(layers, pruning)(hidden, attention)[0], expected)
+
+
+def test_random_weight_masks_drop_as_many_entries_as_the_learned_ones(minilm):
+    layers = encoder_layers(minilm[0])[5:]
+    learned = FactorMasks(layers, "weights", init=2e-2, threshold=1e-2)
+    with torch.no_grad():
+        for scores in learned.scores.values():
+            scores[0].fill_(0.0)  # factor a drops everything but one row
+            scores[0][0] = 1.0
+            scores[1][: len(scores[1]) // 2] = 0.0  # factor b drops half the rows
+    control = random_weight_masks(layers, learned, seed=0, init=2e-2)
+    for want, got in zip(learned.keep_fraction(), control.keep_fraction()):
+        assert abs(want - got) < 0.01
+    again = random_weight_masks(layers, learned, seed=0, init=2e-2)
+    assert all(torch.equal(a, b) for a, b in zip(control.scores.values(), again.scores.values()))
+
+
+def test_group_summary_and_heads():
+    target = torch.tensor([0, 0, 1, 1, 0, 1])
+    other = torch.tensor([0, 1, 0, 1, 1, 0])
+    predicted = torch.tensor([0, 1, 1, 0, 0, 1])
+    summary = group_summary(predicted, target, other)
+    # groups (target, other): (0,0) 1/1, (0,1) 1/2, (1,0) 2/2, (1,1) 0/1
+    assert summary == {"worst": 0.0, "average": 0.625, "aligned": 0.75, "rare": 0.5}
+    rng = np.random.default_rng(0)
+    labels = [torch.as_tensor(rng.integers(0, 2, 60)) for _ in range(2)]
+    z = [torch.as_tensor(np.c_[y.numpy() * 3.0, rng.normal(size=(60, 3))], dtype=torch.float32)
+         for y in labels]
+    heads = fit_heads(z, labels)
+    assert [h.score(x.numpy(), y.numpy()) for h, x, y in zip(heads, z, labels)] == [1.0, 1.0]
+    assert fit_heads(z, labels, rows=slice(0, 20))[0].n_features_in_ == 4
+
+
+def test_evaluate_scores_heads_groups_and_every_attacker(minilm, bottom, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOOK_CACHE_DIR", str(tmp_path))
+    layers = encoder_layers(minilm[0])[5:]
+    net = Untuned(layers)
+    z = embed(net, bottom)
+    labels = (LABELS[0][: len(z[0])], LABELS[1][: len(z[0])])
+    heads = fit_heads(z, labels)
+    numbers = evaluate(net, bottom, labels, ("a", "b"), heads=heads, seed=0)
+    for f, factor in enumerate(("a", "b")):
+        predicted = torch.as_tensor(heads[f].predict(z[f].numpy()))
+        assert numbers[factor]["main"] == float((predicted == labels[f]).float().mean())
+        for attacker in ("mlp", "mlp_std", "logreg"):
+            assert numbers[factor][f"leak_{attacker}"] == leakage(
+                z[f], labels[1 - f], attacker=attacker, seed=0)
+        assert numbers[factor]["leak"] == max(numbers[factor]["leak_mlp_std"],
+                                              numbers[factor]["leak_logreg"])
+        assert numbers[factor]["worst"] == group_summary(predicted, labels[f],
+                                                         labels[1 - f])["worst"]

@@ -103,7 +103,8 @@ def _evaluation_inputs(n_tokens: int, n_neurons: int, device: str):
 
 
 def _evaluation(inputs) -> None:
-    from utils.disentangle import embed, group_accuracies, leakage
+    from utils.disentangle import embed, group_accuracies
+    from utils.leakage import leakage
 
     net, bottom, (y_a, y_b) = inputs
     z_a, z_b = embed(net, bottom)

@@ -55,6 +55,10 @@ def test_encode_labels_and_bad_input():
         train_linear_probes(torch.zeros(4), torch.tensor([0, 1, 0, 1]), progress=False)
     with pytest.raises(ValueError, match="l1 must be"):
         train_linear_probes(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]), l1=[0, 1], l2=[0, 1, 2])
+    with pytest.raises(ValueError, match="l2_penalty"):
+        train_linear_probes(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]), l2_penalty="l2")
+    with pytest.raises(ValueError, match="init_scale"):
+        train_linear_probes(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]), init_scale="fan")
 
 
 def test_per_probe_seeds_match_separate_runs():

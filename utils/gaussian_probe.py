@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from utils.probes import LinearProbe
+from utils.probes import LinearProbe, train_linear_probes
 
 LOG_2PI = math.log(2 * math.pi)
 # elements of the largest (classes, examples, neurons) intermediate a kernel holds at once
@@ -369,14 +369,15 @@ def train_prefix_linear_probes(
 ) -> LinearProbe:
     """Train one linear probe per neuron subset, all in one pass over the data.
 
-    Probe ``g`` sees only the neurons where ``masks[g]`` is true: its weights are multiplied by
-    the mask, so it is exactly ``nn.Linear(k_g, C)`` on those neurons (initialised uniformly in
-    ``±1/sqrt(k_g)`` as PyTorch does), trained with the recipe of Antverg and Belinkov's code::
+    Probe ``g`` sees only the neurons where ``masks[g]`` is true: it is exactly
+    ``nn.Linear(k_g, C)`` on those neurons (initialised uniformly in ``±1/sqrt(k_g)`` as
+    PyTorch does), trained with the recipe of Antverg and Belinkov's code::
 
         loss_g = CE + l1 * ||W_g||_1 + l2 * ||W_g||_2        (un-squared Frobenius norm),
 
-    Adam on mini-batches (the same shuffles for every probe). Adam is element-wise, so the
-    batched probes equal ``G`` separate trainings; one matrix product serves them all.
+    Adam on mini-batches (the same shuffles for every probe): the elastic-net trainer
+    :func:`utils.probes.train_linear_probes` with ``l2_penalty="norm"`` and
+    ``init_scale="subset"``, whose batched probes equal ``G`` separate trainings.
 
     Parameters
     ----------
@@ -391,42 +392,23 @@ def train_prefix_linear_probes(
         ``weight`` ``(G, d, C)`` is zero outside each mask; ``l1``, ``l2`` hold the penalties.
     """
     x = _check_x(x).float()
-    if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(f"y must be ({len(x)},) class indices, got shape {tuple(y.shape)}")
-    masks = torch.as_tensor(masks, dtype=torch.bool, device=x.device)
+    masks = torch.as_tensor(masks, dtype=torch.bool)
     if masks.ndim != 2 or masks.shape[1] != x.shape[1]:
         raise ValueError(f"masks must be (n_probes, {x.shape[1]}), got {tuple(masks.shape)}")
-    if not masks.any(1).all():
-        raise ValueError("every probe needs at least one neuron in its mask")
-    y = y.to(x.device)
-    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
-    n_probes = len(masks)
-    gen = torch.Generator().manual_seed(seed)
-    bound = masks.sum(1).float().rsqrt().to(x.device)  # (G,)
-    unit_w = torch.rand(x.shape[1], n_classes, generator=gen).to(x.device) * 2 - 1
-    unit_b = torch.rand(n_classes, generator=gen).to(x.device) * 2 - 1
-    keep = masks.float()[:, :, None]
-    weight = (unit_w * bound[:, None, None] * keep).requires_grad_()  # (G, d, C)
-    bias = (unit_b * bound[:, None]).requires_grad_()  # (G, C)
-    optimizer = torch.optim.Adam([weight, bias], lr=lr)
-    for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
-        order = torch.randperm(len(x), generator=gen).to(x.device)
-        for start in range(0, len(x), batch_size):
-            idx = order[start : start + batch_size]
-            masked = weight * keep
-            # one matrix product for all probes: neurons x (probe, class)
-            flat = masked.permute(1, 0, 2).reshape(x.shape[1], -1)
-            logits = (x[idx] @ flat + bias.reshape(-1)).view(-1, n_classes)  # (B * G, C)
-            ce = torch.nn.functional.cross_entropy(
-                logits, y[idx].repeat_interleave(n_probes), reduction="none"
-            )
-            penalty = l1 * masked.abs().sum((1, 2)) + l2 * masked.pow(2).sum((1, 2)).sqrt()
-            optimizer.zero_grad(set_to_none=True)
-            (ce.view(-1, n_probes).mean(0) + penalty).sum().backward()
-            optimizer.step()
-    final = (weight * keep).detach()
-    return LinearProbe(
-        final, bias.detach(), torch.full((n_probes,), l1), torch.full((n_probes,), l2)
+    return train_linear_probes(
+        x,
+        y,
+        n_classes=n_classes,
+        l1=l1,
+        l2=l2,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        progress=progress,
+        keep=masks,
+        l2_penalty="norm",
+        init_scale="subset",
     )
 
 

@@ -1,21 +1,20 @@
-"""Linear probes: logistic regression with an elastic-net penalty, trained for a whole grid
-of regularisation strengths at once.
+"""Linear probes: logistic regression with an elastic-net penalty, many trained at once.
 
-For grid point ``g`` the loss is that of Linguistic Correlation Analysis (Durrani et al.,
-Eq. 1),
+For probe ``g`` the loss is that of Linguistic Correlation Analysis (Durrani et al., Eq. 1),
 
     L_g(W, b) = CE(X W_g + b_g, y) + l1_g * ||W_g||_1 + l2_g * ||W_g||_2^2,
 
 with the batch-mean cross-entropy and the bias unpenalised, minimised with Adam on
-mini-batches. The L2 term is squared, as the paper prints it; NeuroX's implementation
-penalises the un-squared norm ``||W_g||_2``, whose gradient ``W_g / ||W_g||_2`` has unit
-norm whatever the size of the weights. The paper's equation is followed because its lambda
-grid and its argument (the L2 term spreads weight over correlated neurons) are stated for
-it. Adam is element-wise, so training all grid points in one weight tensor ``(G, D, C)``
-gives exactly the probes that ``G`` separate runs with the same seed would give, in one pass
-over the data and one matrix product per mini-batch. Per-probe seeds, neuron subsets, a
-step budget and a record of the per-epoch loss go through a batched variant (one
-``(G, B, n) @ (G, n, C)`` product per mini-batch) that gives the same probes.
+mini-batches. The L2 term is squared, as the paper prints it; NeuroX's implementation (and
+Antverg and Belinkov's) penalises the un-squared norm ``||W_g||_2``, whose gradient
+``W_g / ||W_g||_2`` has unit norm whatever the size of the weights: ``l2_penalty="norm"``.
+The paper's equation is the default because its lambda grid and its argument (the L2 term
+spreads weight over correlated neurons) are stated for it.
+
+Adam is element-wise, so ``G`` probes held in one weight tensor ``(G, n, C)`` are exactly the
+probes of ``G`` separate runs: a lambda grid, replicates over seeds, neuron subsets of any
+sizes and probes of different tasks all train in one pass over the data, one batched product
+``(G, B, n) @ (G, n, C)`` per mini-batch (:func:`train_linear_probes`).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch.nn import functional
 from tqdm.auto import tqdm
 
 # elements of a chunk of words (its activations and its scores) that evaluation or training
@@ -45,8 +45,8 @@ class LinearProbe:
     l1, l2
         ``(G,)`` the penalty strengths each probe was trained with.
     losses
-        ``(E, G)`` the mean training objective (cross-entropy plus penalty, as minimised) of
-        every epoch, when training was asked to record it (``record_losses=True``).
+        ``(E, G)`` the training objective of every epoch (its mean cross-entropy plus the
+        penalty at its end), when training was asked to record it (``record_losses=True``).
     steps
         How many optimiser steps training took, when recorded.
     """
@@ -119,26 +119,46 @@ def _as_grid(value: float | Sequence[float] | torch.Tensor, size: int, name: str
     return grid.clone()
 
 
+def _per_probe(values: Sequence | None, default, size: int, name: str) -> list:
+    """``values`` as one entry per probe: one value repeated, or ``size`` of them."""
+    values = [default] if values is None else list(values)
+    if len(values) == 1:
+        values = values * size
+    if len(values) != size:
+        raise ValueError(f"{name} must be one value or {size} of them, got {len(values)}")
+    return values
+
+
+def _neuron_sets(
+    keep: torch.Tensor | None, neurons: Sequence[torch.Tensor] | None, n_features: int
+) -> list[torch.Tensor] | None:
+    """The neurons each probe reads, from ``keep`` masks or index sets (checked)."""
+    if keep is not None and neurons is not None:
+        raise ValueError("give keep masks or neuron index sets, not both")
+    if keep is not None:
+        if keep.ndim != 2 or keep.shape[1] != n_features or keep.dtype != torch.bool:
+            raise ValueError(
+                f"keep must be a (n_probes, {n_features}) boolean mask, got "
+                f"{tuple(keep.shape)} of {keep.dtype}"
+            )
+        neurons = [row.nonzero()[:, 0] for row in keep.cpu()]
+    if neurons is None:
+        return None
+    neurons = [torch.as_tensor(n, dtype=torch.long).reshape(-1).cpu() for n in neurons]
+    for n in neurons:
+        if len(n) == 0:
+            raise ValueError("every neuron set needs at least one neuron")
+        if n.min() < 0 or n.max() >= n_features:
+            raise ValueError(f"neuron indices must lie in [0, {n_features})")
+    return neurons
+
+
 def _placement(
     x: torch.Tensor, device: str | torch.device | None, stream: bool | None
 ) -> tuple[torch.device, bool]:
     """The training device, and whether ``x`` stays where it is (its mini-batches copied)."""
     device = x.device if device is None else torch.empty(0, device=device).device
     return device, (x.device != device) if stream is None else bool(stream)
-
-
-def _keep_masks(
-    keep: torch.Tensor | None, size: int, n_neurons: int, n_classes: int, device: torch.device
-) -> torch.Tensor | None:
-    """``keep`` ``(G, D)`` as a float mask laid out like the fused ``(D, G * C)`` weight."""
-    if keep is None:
-        return None
-    if keep.shape != (size, n_neurons) or keep.dtype != torch.bool:
-        raise ValueError(
-            f"keep must be a ({size}, {n_neurons}) boolean mask, got {tuple(keep.shape)} "
-            f"of {keep.dtype}"
-        )
-    return keep.T.to(device, torch.float32).repeat_interleave(n_classes, dim=1)
 
 
 def train_linear_probes(
@@ -163,8 +183,14 @@ def train_linear_probes(
     class_counts: Sequence[int] | None = None,
     stream: bool | None = None,
     lr_decay: bool = False,
+    l2_penalty: str = "squared",
+    init_scale: str = "all",
 ) -> LinearProbe:
-    """Train one elastic-net logistic-regression probe per ``(l1[g], l2[g])`` pair at once.
+    """Train ``G`` elastic-net logistic-regression probes at once, each as a separate run.
+
+    Probe ``g`` has its own penalties ``(l1[g], l2[g])`` and, optionally, its own seed, neuron
+    set, labels and number of classes; the ``G`` probes share one mini-batch loop, and each
+    mini-batch is one batched product ``(G, B, n) @ (G, n, C)``.
 
     Parameters
     ----------
@@ -173,11 +199,11 @@ def train_linear_probes(
     n_classes
         Number of classes (default: ``y.max() + 1``).
     l1, l2
-        Penalty strengths: scalars, or equal-length sequences giving the grid.
+        Penalty strengths: scalars, or one per probe (a grid).
     epochs, batch_size, lr
-        Adam on shuffled mini-batches (the same shuffles for every grid point).
+        Adam on shuffled mini-batches.
     seed
-        Seeds the initialisation (identical for every grid point) and the shuffles.
+        Seeds the initialisation and the shuffles of every probe without a seed of its own.
     device
         Where to train (default: ``x``'s device). When ``x`` lives elsewhere (the host, for a
         training set larger than the GPU), it stays there and each mini-batch's rows are
@@ -185,25 +211,22 @@ def train_linear_probes(
     keep
         Optional ``(G, D)`` boolean masks: probe ``g`` sees only the neurons where
         ``keep[g]`` is true, the others zeroed (``ABLATE*NEURONS`` then ``TRAINPROBE`` of
-        Algorithm 2 in Durrani et al.). The weights of hidden neurons receive no gradient
-        from the data, so the probes are those trained on the zeroed inputs.
-
+        Algorithm 2 in Durrani et al.). The same as ``neurons`` of those neurons.
     seeds
         Optional, one seed per probe (or one for all): probe ``g`` then draws its own
         initialisation and its own shuffles from ``seeds[g]``, exactly as a separate run
         with ``seed=seeds[g]`` would, so that replicates over probe seeds train in one call.
-        Without it every probe shares ``seed``.
     neurons
         Optional, one index tensor per probe: probe ``g`` reads only the columns
-        ``neurons[g]`` of ``x`` (of any sizes). This gives the probes that ``keep`` masks of
-        the same neurons give (the same initial weights, Adam being element-wise), at a cost
-        in the size of each set instead of the full width. Not combined with ``keep``.
+        ``neurons[g]`` of ``x`` (of any sizes), at a cost in the size of each set instead of
+        the full width. Its initial weights are the rows of a full-width draw (and so the
+        probes of ``keep`` masks of the same neurons). Not combined with ``keep``.
     max_steps
         Optional step budget: train for exactly this many optimiser steps (the last epoch
         may be partial), instead of ``epochs`` epochs.
     record_losses
-        Record the mean training objective of every epoch (``LinearProbe.losses``) and the
-        number of steps taken (``LinearProbe.steps``).
+        Return the training objective of every epoch (``LinearProbe.losses``) and the
+        number of steps taken (``LinearProbe.steps``); always on with ``max_steps``.
     targets, class_counts
         Optional per-probe labels, ``(N,)`` each (``y`` then only gives the shapes), and
         per-probe numbers of classes: probe ``g`` learns ``targets[g]`` over its first
@@ -218,198 +241,88 @@ def train_linear_probes(
         (default: constant, as in the paper). With an L1 penalty, Adam at a constant step
         size leaves every weight whose gradient is below the penalty oscillating around zero
         by about ``lr``; the decay lets the weights settle at the end of the budget.
+    l2_penalty
+        ``"squared"``: ``l2 ||W||_2^2``, Eq. 1 of Durrani et al.; ``"norm"``: the un-squared
+        Frobenius norm ``l2 ||W||_2`` of NeuroX's and Antverg and Belinkov's code.
+    init_scale
+        ``"all"``: initial weights uniform in ``±1/sqrt(D)`` (``nn.Linear`` on all ``D``
+        neurons, the rows of the neurons a probe reads); ``"subset"``: in ``±1/sqrt(n_g)``,
+        ``nn.Linear`` on probe ``g``'s ``n_g`` neurons (Antverg and Belinkov's probes on the
+        top-k of a ranking).
 
     Returns
     -------
     LinearProbe
-        With ``G = max(len(l1), len(l2), len(keep), len(seeds), len(neurons))`` probes; the
-        weights of the neurons a probe did not see are zero.
+        ``G`` probes; the weights of the neurons a probe did not see are zero.
     """
     _check_inputs(x, y)
-    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
-    if n_classes < 2:
-        raise ValueError("a probe needs at least two classes")
+    n_examples, n_features = x.shape
     if max_steps is not None and max_steps < 1:
         raise ValueError(f"max_steps must be a positive number of steps, got {max_steps}")
+    if l2_penalty not in ("squared", "norm"):
+        raise ValueError(f"l2_penalty must be 'squared' or 'norm', got {l2_penalty!r}")
+    if init_scale not in ("all", "subset"):
+        raise ValueError(f"init_scale must be 'all' or 'subset', got {init_scale!r}")
+    neurons = _neuron_sets(keep, neurons, n_features)
     if targets is not None:
         targets = [torch.as_tensor(t).reshape(-1) for t in targets]
-        if any(len(t) != len(x) for t in targets):
-            raise ValueError(f"every target vector needs {len(x)} labels")
+        if any(len(t) != n_examples for t in targets):
+            raise ValueError(f"every target vector needs {n_examples} labels")
         if class_counts is None:
             class_counts = [int(t.max()) + 1 for t in targets]
-        n_classes = max(n_classes, max(class_counts))
-    batched = seeds is not None or neurons is not None or max_steps is not None or lr_decay
-    if batched or record_losses or targets is not None or class_counts is not None:
-        return _train_batched(
-            x,
-            y,
-            n_classes=n_classes,
-            l1=l1,
-            l2=l2,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            seed=seed,
-            device=device,
-            progress=progress,
-            keep=keep,
-            seeds=seeds,
-            neurons=neurons,
-            max_steps=max_steps,
-            targets=targets,
-            class_counts=class_counts,
-            stream=stream,
-            lr_decay=lr_decay,
-        )
-    size = max(torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel())
-    size = max(size, len(keep)) if keep is not None else size
+    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
+    if class_counts is not None:
+        n_classes = max(n_classes, *class_counts)
+    if n_classes < 2:
+        raise ValueError("a probe needs at least two classes")
+    given = [torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel()]
+    given += [len(v) for v in (seeds, neurons, targets, class_counts) if v is not None]
+    size = max(given)
     l1_grid, l2_grid = _as_grid(l1, size, "l1"), _as_grid(l2, size, "l2")
-    device, stream = _placement(x, device, stream)
-    x = x.to(torch.float32) if stream else x.to(device, torch.float32)
-    y = y.to(device)
-
-    gen = torch.Generator().manual_seed(seed)
-    bound = 1.0 / np.sqrt(x.shape[1])  # the default initialisation of torch.nn.Linear
-    w0 = (torch.rand(x.shape[1], n_classes, generator=gen) * 2 - 1) * bound
-    b0 = (torch.rand(n_classes, generator=gen) * 2 - 1) * bound
-    # neurons x (grid point, class): every probe's logits come out of one matrix product
-    weight = w0.repeat(1, size).to(device).requires_grad_()  # (D, G * C)
-    bias = b0.repeat(size).to(device).requires_grad_()  # (G * C,)
-    l1_dev, l2_dev = l1_grid.to(device), l2_grid.to(device)
-    visible = _keep_masks(keep, size, x.shape[1], n_classes, device)
-    optimizer = torch.optim.Adam([weight, bias], lr=lr)
-
-    for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
-        order_here = torch.randperm(len(x), generator=gen)
-        order = order_here.to(device)
-        for start in range(0, len(x), batch_size):
-            idx = order[start : start + batch_size]
-            xb = x[order_here[start : start + batch_size]].to(device) if stream else x[idx]
-            seen = weight if visible is None else weight * visible
-            logits = (xb @ seen + bias).view(-1, n_classes)  # (B * G, C)
-            ce = torch.nn.functional.cross_entropy(
-                logits, y[idx].repeat_interleave(size), reduction="none"
-            )
-            per_probe = weight.view(-1, size, n_classes)
-            penalty = l1_dev * per_probe.abs().sum((0, 2)) + l2_dev * per_probe.pow(2).sum((0, 2))
-            optimizer.zero_grad(set_to_none=True)
-            (ce.view(-1, size).mean(0) + penalty).sum().backward()
-            optimizer.step()
-    weight = weight.detach() if visible is None else weight.detach() * visible
-    weight = weight.view(-1, size, n_classes).permute(1, 0, 2).contiguous()
-    bias = bias.detach().view(size, n_classes)
-    return LinearProbe(weight, bias, l1_grid, l2_grid)
-
-
-def _train_batched(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    n_classes: int,
-    l1,
-    l2,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    seed: int,
-    device,
-    progress: bool,
-    keep: torch.Tensor | None,
-    seeds: Sequence[int] | None,
-    neurons: Sequence[torch.Tensor] | None,
-    max_steps: int | None,
-    targets: Sequence[torch.Tensor] | None = None,
-    class_counts: Sequence[int] | None = None,
-    stream: bool | None = None,
-    lr_decay: bool = False,
-) -> LinearProbe:
-    """:func:`train_linear_probes` with per-probe seeds, neuron sets, a step budget or a loss
-    record: every probe's weight is its own ``(n_g, C)`` block (padded to the largest set),
-    and every mini-batch is one batched product ``(G, B, n) @ (G, n, C)``."""
-    if neurons is not None and keep is not None:
-        raise ValueError("give keep masks or neuron index sets, not both")
-    n_examples, n_features = x.shape
-    sizes = [torch.as_tensor(l1).numel(), torch.as_tensor(l2).numel()]
-    sizes += [len(keep)] if keep is not None else []
-    sizes += [len(seeds)] if seeds is not None else []
-    sizes += [len(neurons)] if neurons is not None else []
-    sizes += [len(targets)] if targets is not None else []
-    sizes += [len(class_counts)] if class_counts is not None else []
-    size = max(sizes)
-    l1_grid, l2_grid = _as_grid(l1, size, "l1"), _as_grid(l2, size, "l2")
-    if seeds is None:
-        seeds = [seed]
-    seeds = [int(s) for s in seeds]
-    if len(seeds) == 1:
-        seeds = seeds * size
-    if len(seeds) != size:
-        raise ValueError(f"seeds must be one seed or {size} of them, got {len(seeds)}")
-    if keep is not None:
-        _keep_masks(keep, size, n_features, n_classes, torch.device("cpu"))  # checks shape
-        neurons = [row.nonzero()[:, 0] for row in keep.cpu()]
-    if neurons is not None:
-        neurons = [torch.as_tensor(n, dtype=torch.long).reshape(-1).cpu() for n in neurons]
-        if len(neurons) == 1:
-            neurons = neurons * size
-        if len(neurons) != size:
-            raise ValueError(f"neurons must be one index set or {size} of them")
-        for n in neurons:
-            if len(n) == 0:
-                raise ValueError("every neuron set needs at least one neuron")
-            if n.min() < 0 or n.max() >= n_features:
-                raise ValueError(f"neuron indices must lie in [0, {n_features})")
-    counts = [n_classes] * size if class_counts is None else [int(c) for c in class_counts]
-    if len(counts) == 1:
-        counts = counts * size
-    if len(counts) != size or min(counts) < 2 or max(counts) > n_classes:
-        raise ValueError(f"class_counts must be one count or {size}, each in [2, {n_classes}]")
-    device, stream = _placement(x, device, stream)
-    x = x.to(torch.float32) if stream else x.to(device, torch.float32)
-    if targets is None:
-        targets = [y]
-    if len(targets) == 1:
-        targets = list(targets) * size
-    if len(targets) != size:
-        raise ValueError(f"targets must be one label vector or {size} of them")
+    seeds = [int(s) for s in _per_probe(seeds, seed, size, "seeds")]
+    neurons = None if neurons is None else _per_probe(neurons, None, size, "neurons")
+    counts = [int(c) for c in _per_probe(class_counts, n_classes, size, "class_counts")]
+    if min(counts) < 2 or max(counts) > n_classes:
+        raise ValueError(f"every class count must lie in [2, {n_classes}]")
+    targets = _per_probe(targets, y, size, "targets")
     for t, c in zip(targets, counts):
         if t.min() < 0 or t.max() >= c:
             raise ValueError("a probe's targets must lie in [0, its class count)")
+    device, stream = _placement(x, device, stream)
+    x = x.to(torch.float32) if stream else x.to(device, torch.float32)
     shared_targets = all(t is targets[0] for t in targets)
-    y = targets[0].to(device) if shared_targets else torch.stack(list(targets)).to(device)
-    # -inf on the logits of the classes a probe does not have (a plain softmax if none)
-    absent = torch.zeros(size, n_classes)
+    y = targets[0].to(device) if shared_targets else torch.stack(targets).to(device)
+
+    # the draws of a separate run with seed seeds[g]: its (D, c) weights and (c,) bias in
+    # +-1/sqrt(fan-in) (nn.Linear's initialisation), then one shuffle an epoch
+    generators = [torch.Generator().manual_seed(s) for s in seeds]
+    fan_in = [n_features if neurons is None or init_scale == "all" else len(n) for n in
+              (neurons or [None] * size)]  # fmt: skip
+    weight0, bias0 = torch.zeros(size, n_features, n_classes), torch.zeros(size, n_classes)
+    for g, (gen, c) in enumerate(zip(generators, counts)):
+        bound = 1.0 / np.sqrt(fan_in[g])
+        weight0[g, :, :c] = (torch.rand(n_features, c, generator=gen) * 2 - 1) * bound
+        bias0[g, :c] = (torch.rand(c, generator=gen) * 2 - 1) * bound
+    absent = torch.zeros(size, n_classes)  # -inf on the logits of the classes a probe lacks
     for g, c in enumerate(counts):
         absent[g, c:] = float("-inf")
-    absent = absent.to(device)
-    present = torch.isfinite(absent)[:, None, :].float()  # (G, 1, C)
-
-    # the same draws as a separate run with seed seeds[g]: initial weights, bias, shuffles
-    generators = [torch.Generator().manual_seed(s) for s in seeds]
-    bound = 1.0 / np.sqrt(n_features)  # the default initialisation of torch.nn.Linear
-    inits = []
-    for g, c in zip(generators, counts):  # a separate run draws its own (D, c) and (c,)
-        w = torch.zeros(n_features, n_classes)
-        b = torch.zeros(n_classes)
-        w[:, :c] = (torch.rand(n_features, c, generator=g) * 2 - 1) * bound
-        b[:c] = (torch.rand(c, generator=g) * 2 - 1) * bound
-        inits.append((w, b))
-    if neurons is None:
-        width = n_features
-        columns = None
-        valid = torch.ones(size, width, 1, device=device)
-        w0 = torch.stack([w for w, _ in inits])
-    else:
+    columns, reads = None, None  # probe g reads columns[g, :len(neurons[g])] (padded)
+    if neurons is not None:
         width = max(len(n) for n in neurons)
         columns = torch.zeros(size, width, dtype=torch.long)
-        valid = torch.zeros(size, width, 1)
+        reads = torch.zeros(size, 1, width)
         for g, n in enumerate(neurons):
-            columns[g, : len(n)], valid[g, : len(n)] = n, 1.0
-        w0 = torch.stack([w[columns[g]] for g, (w, _) in enumerate(inits)]) * valid
-        columns, valid = columns.to(device), valid.to(device)
-    weight = w0.to(device).requires_grad_()  # (G, n, C)
-    bias = torch.stack([b for _, b in inits]).to(device).requires_grad_()  # (G, C)
-    l1_dev, l2_dev = l1_grid.to(device), l2_grid.to(device)
-    optimizer = torch.optim.Adam([weight, bias], lr=lr)
+            columns[g, : len(n)], reads[g, :, : len(n)] = n, 1.0
+        weight0 = torch.gather(weight0, 1, columns[:, :, None].expand(-1, -1, n_classes))
+        weight0 *= reads.transpose(1, 2)  # the padding's weights: zero, and they stay zero
+        columns, reads = columns.to(device), reads.to(device)
+    weight = weight0.to(device).requires_grad_()  # (G, n, C)
+    bias = bias0.to(device).requires_grad_()  # (G, C)
+    absent = absent.to(device)
+    l1_dev, l2_dev = l1_grid.to(device)[:, None, None], l2_grid.to(device)[:, None, None]
+    l1_step = l1_dev if bool(l1_grid.any()) else None  # a penalty off for every probe costs
+    l2_step = l2_dev if bool(l2_grid.any()) else None  # nothing
+    optimizer = torch.optim.Adam([weight, bias], lr=lr, fused=device.type in ("cpu", "cuda"))
 
     per_epoch = -(-n_examples // batch_size)
     if max_steps is not None:
@@ -420,13 +333,13 @@ def _train_batched(
     for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
         if shared:
             order = torch.randperm(n_examples, generator=generators[0])
-            for g in generators[1:]:  # keep every generator in step with a separate run
-                torch.randperm(n_examples, generator=g)
+            for gen in generators[1:]:  # keep every generator in step with a separate run
+                torch.randperm(n_examples, generator=gen)
             orders = order.expand(size, -1)
         else:
             orders = torch.stack([torch.randperm(n_examples, generator=g) for g in generators])
         orders_here, orders = orders, orders.to(device)
-        epoch_sum, batches = torch.zeros(size, device=device), 0
+        epoch_ce, batches = torch.zeros(size, device=device), 0
         for start in range(0, n_examples, batch_size):
             if steps == total:
                 break
@@ -444,41 +357,62 @@ def _train_batched(
                 xb = source[where[0]].expand(size, -1, -1) if shared else source[where]
             else:
                 rows = where[0][None, :, None] if shared else where[:, :, None]
-                xb = source[rows, columns[:, None, :]]  # (G, B, n)
-            logits = torch.bmm(xb, weight * valid) + (bias + absent)[:, None, :]  # (G, B, C)
+                xb = source[rows, columns[:, None, :]] * reads  # (G, B, n), padding zeroed
             labels = y[idx] if shared_targets else torch.gather(y, 1, idx)
-            ce = (
-                torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, n_classes), labels.reshape(-1), reduction="none"
-                )
-                .view(size, -1)
-                .mean(1)
-            )
-            seen = weight * valid
-            objective = ce + l1_dev * seen.abs().sum((1, 2)) + l2_dev * seen.pow(2).sum((1, 2))
+            logits = torch.bmm(xb, weight) + (bias + absent)[:, None, :]  # (G, B, C)
+            ce = functional.cross_entropy(logits.flatten(0, 1), labels.reshape(-1),
+                                          reduction="none").view(size, -1).mean(1)  # fmt: skip
             optimizer.zero_grad(set_to_none=True)
-            objective.sum().backward()
+            ce.sum().backward()  # the data term by autograd, the penalty's in place
+            with torch.no_grad():
+                _add_penalty_gradient(weight, l1_step, l2_step, l2_penalty)
             if lr_decay:  # linear to zero: step t of T moves by lr (1 - t / T)
                 optimizer.param_groups[0]["lr"] = lr * (1 - steps / total)
             optimizer.step()
-            epoch_sum += objective.detach()
+            epoch_ce += ce.detach()
             batches += 1
             steps += 1
-        if batches:
-            losses.append(epoch_sum / batches)
-    weight = weight.detach() * valid
-    if columns is not None:
+        if batches:  # the epoch's mean cross-entropy, and the penalty at its end
+            with torch.no_grad():
+                losses.append(epoch_ce / batches + _penalty(weight, l1_dev, l2_dev, l2_penalty))
+    weight = weight.detach()
+    if columns is not None:  # back to (G, D, C), zero on the neurons a probe did not read
         full = torch.zeros(size, n_features, n_classes, device=device)
         full.scatter_add_(1, columns[:, :, None].expand(-1, -1, n_classes), weight)
         weight = full
+    present = torch.isfinite(absent)[:, None, :]
+    recorded = record_losses or max_steps is not None
     return LinearProbe(
         (weight * present).contiguous(),
         bias.detach() + absent,
         l1_grid,
         l2_grid,
-        losses=torch.stack(losses).cpu(),
-        steps=steps,
+        losses=torch.stack(losses).cpu() if recorded else None,
+        steps=steps if recorded else None,
     )
+
+
+def _penalty(weight: torch.Tensor, l1: torch.Tensor, l2: torch.Tensor, l2_penalty: str):
+    """The ``(G,)`` penalties of Eq. 1: ``l1 ||W||_1 + l2 ||W||_2^2`` (or ``l2 ||W||_2``)."""
+    squares = weight.pow(2).sum((1, 2))
+    ridge = squares if l2_penalty == "squared" else squares.sqrt()
+    return l1.flatten() * weight.abs().sum((1, 2)) + l2.flatten() * ridge
+
+
+def _add_penalty_gradient(
+    weight: torch.Tensor, l1: torch.Tensor | None, l2: torch.Tensor | None, l2_penalty: str
+) -> None:
+    """Add the penalty's gradient to ``weight.grad`` in place: ``l1 sign(W) + 2 l2 W`` (or
+    ``l2 W / ||W||``), the subgradient autograd gives ``|W|`` and ``W^2``, without their
+    graph over every weight. ``None`` skips a penalty that is zero for every probe."""
+    if l1 is not None:
+        weight.grad.addcmul_(torch.sign(weight), l1)
+    if l2 is not None:
+        if l2_penalty == "squared":
+            weight.grad.addcmul_(weight, 2 * l2)
+        else:
+            norm = weight.pow(2).sum((1, 2), keepdim=True).sqrt().clamp_min(1e-12)
+            weight.grad.addcmul_(weight, l2 / norm)
 
 
 def control_task_labels(

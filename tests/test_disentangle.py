@@ -26,19 +26,13 @@ from utils.disentangle import (
     overlap_loss,
     random_weight_masks,
     reverse_gradient,
+    shuffled_triplets,
     train_disentangler,
     triplet_loss,
 )
+from utils.frozen_bottom import encode_bottom, encoder_layers, mean_pool, run_layers
 from utils.leakage import leakage
-from utils.masks import (
-    FactorMasks,
-    apply_masks,
-    encode_bottom,
-    encoder_layers,
-    magnitude_keep,
-    mean_pool,
-    run_layers,
-)
+from utils.masks import FactorMasks, apply_masks, magnitude_keep
 
 
 def naive_triplet_loss(anchor, positive, negative, margin):
@@ -313,6 +307,19 @@ def test_random_weight_masks_drop_as_many_entries_as_the_learned_ones(minilm):
         assert abs(want - got) < 0.01
     again = random_weight_masks(layers, learned, seed=0, init=2e-2)
     assert all(torch.equal(a, b) for a, b in zip(control.scores.values(), again.scores.values()))
+
+
+def test_shuffled_triplets_keep_anchors_and_roles_and_break_the_relation():
+    triplets = torch.arange(300).view(100, 3)
+    shuffled = shuffled_triplets(triplets, seed=0)
+    assert torch.equal(shuffled[:, 0], triplets[:, 0]), "anchors stay"
+    for column in (1, 2):  # the same sentences, in the same role, in another order
+        assert torch.equal(shuffled[:, column].sort().values, triplets[:, column])
+        assert (shuffled[:, column] != triplets[:, column]).float().mean() > 0.9
+    assert torch.equal(shuffled, shuffled_triplets(triplets, seed=0))
+    assert not torch.equal(shuffled, shuffled_triplets(triplets, seed=1))
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        shuffled_triplets(torch.zeros(4, 2, dtype=torch.long), seed=0)
 
 
 def test_group_summary_and_heads():

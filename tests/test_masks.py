@@ -1,5 +1,5 @@
 """Masks over a frozen transformer: the straight-through binariser, Eq. 1-2, the context
-manager, magnitude pruning, and the cached bottom / masked top split."""
+manager and magnitude pruning, on the cached bottom / masked top split."""
 
 from __future__ import annotations
 
@@ -9,19 +9,15 @@ import pytest
 import torch
 from torch import nn
 
+from utils.frozen_bottom import encode_bottom, encoder_layers, mean_pool, run_layers
 from utils.masks import (
     LINEARS,
     FactorMasks,
     apply_masks,
     binarize,
-    cached_bottom,
-    encode_bottom,
-    encoder_layers,
     magnitude_keep,
     masked_layers,
     masked_linear,
-    mean_pool,
-    run_layers,
 )
 
 SENTENCES = [
@@ -100,30 +96,6 @@ def test_masked_linear_equals_masked_weight_and_passes_gradient_straight_through
 def test_masked_linear_rejects_unknown_kind():
     with pytest.raises(ValueError, match="unknown mask kind"):
         masked_linear(torch.ones(1, 2), nn.Linear(2, 2), torch.ones(2), "heads")
-
-
-@pytest.mark.parametrize("start", [0, 3, 5])
-def test_cached_bottom_then_top_equals_full_forward(minilm, start):
-    model, tokenizer = minilm
-    bottom = encode_bottom(model, tokenizer, SENTENCES, start, batch_size=2, progress=False)
-    enc = tokenizer(
-        [list(s) for s in SENTENCES], is_split_into_words=True, padding=True, return_tensors="pt"
-    )
-    with torch.no_grad():
-        full = model(**enc).last_hidden_state
-        hidden, attention = bottom.batch(range(len(SENTENCES)))
-        top = run_layers(encoder_layers(model)[start:], hidden, attention)
-    keep = enc["attention_mask"].bool()
-    assert (full - top)[keep].abs().max() < 1e-5
-
-
-def test_cached_bottom_is_stored_and_reloaded(minilm):
-    model, tokenizer = minilm
-    first = cached_bottom(model, tokenizer, SENTENCES, 4, progress=False)
-    again = cached_bottom(model, tokenizer, SENTENCES, 4, progress=False)
-    assert torch.equal(first.tokens, again.tokens)
-    assert torch.equal(first.offsets, again.offsets)
-    assert first.tokens.shape == (int(first.offsets[-1]), 384), "stored unpadded"
 
 
 @pytest.mark.parametrize("kind", ["weights", "hidden"])
@@ -243,11 +215,6 @@ def test_magnitude_keep_prunes_the_smallest_weights(sparsity):
         magnitude_keep(layers, 1.0, linears=("dense",))
 
 
-def test_encoder_layers_needs_a_bert_like_model():
-    with pytest.raises(ValueError, match="encoder.layer"):
-        encoder_layers(nn.Linear(2, 2))
-
-
 def test_frozen_pruned_entries_stay_pruned():
     torch.manual_seed(0)
     layers = nn.ModuleList([_TinyLayer()])
@@ -271,46 +238,3 @@ def test_masked_layers_scales_the_papers_share_and_rejects_too_many():
     for bad in (0, 7, 9, -3, 2.5):
         with pytest.raises(ValueError, match="6 layers: mask 1 to 6"):
             masked_layers(6, bad)
-
-
-def test_bottom_only_runs_the_bottom_layers_and_restores_the_model(minilm):
-    model, tokenizer = minilm
-    layers = list(encoder_layers(model))
-    enc = tokenizer(
-        [list(s) for s in SENTENCES], is_split_into_words=True, padding=True, return_tensors="pt"
-    )
-    with torch.no_grad():
-        every = model(**enc, output_hidden_states=True).hidden_states
-    for start in (0, 2, 6):
-        bottom = encode_bottom(model, tokenizer, SENTENCES, start, progress=False)
-        assert list(encoder_layers(model)) == layers, "the encoder's layers are put back"
-        hidden, attention = bottom.batch(range(len(SENTENCES)))
-        keep = enc["attention_mask"].bool()
-        assert (hidden - every[start])[keep].abs().max() < 1e-6
-
-
-@pytest.fixture(scope="module", params=["bpe", "sentencepiece"])
-def tiny_family(request, tmp_path_factory):
-    from tests.tiny_models import build_tiny_model
-    from utils.models import load_encoder
-
-    folder = build_tiny_model(
-        request.param, tmp_path_factory.mktemp(request.param), max_positions=128
-    )
-    return load_encoder(folder)
-
-
-def test_split_forward_on_byte_level_bpe_and_sentencepiece(tiny_family):
-    model, tokenizer = tiny_family
-    for start in (0, 1, 2):
-        bottom = encode_bottom(model, tokenizer, SENTENCES, start, progress=False)
-        enc = tokenizer(
-            [list(s) for s in SENTENCES],
-            is_split_into_words=True,
-            padding=True,
-            return_tensors="pt",
-        )
-        with torch.no_grad():
-            full = model(**enc).last_hidden_state
-            top = run_layers(encoder_layers(model)[start:], *bottom.batch(range(len(SENTENCES))))
-        assert (full - top)[enc["attention_mask"].bool()].abs().max() < 1e-5

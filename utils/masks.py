@@ -14,12 +14,10 @@ masked (footnote 1). Masks are installed with the context manager :func:`apply_m
 swaps each target ``nn.Linear`` for a wrapper and restores it on exit: the encoder's own
 parameters are never written to.
 
-Because the bottom layers are frozen and unmasked, they compute the same thing for both
-factors and every training step: :func:`encode_bottom` runs them once (cached on disk by
-:func:`cached_bottom`), and :func:`run_layers` runs only the masked top layers on the cache.
-How many top layers get masks is :func:`masked_layers` (the paper's 9 of 12, scaled to the
-encoder's depth). Section 3.3's magnitude pruning is :func:`magnitude_keep` plus
-:meth:`FactorMasks.start_from`.
+The masks act on the top layers only; the frozen bottom below them is run once and cached
+(:mod:`utils.frozen_bottom`). How many top layers get masks is :func:`masked_layers` (the
+paper's 9 of 12, scaled to the encoder's depth). Section 3.3's magnitude pruning is
+:func:`magnitude_keep` plus :meth:`FactorMasks.start_from`.
 """
 
 from __future__ import annotations
@@ -27,14 +25,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from utils.cache import cached, content_key, module_fingerprint
-from utils.tokens import encode_words, model_max_length
+# tests/bench_masks.py and tests/memory/masking.py still import the frozen-bottom helpers from
+# here; their home is utils.frozen_bottom
+from utils.frozen_bottom import (  # noqa: F401
+    BottomStates,
+    encode_bottom,
+    encoder_layers,
+    mean_pool,
+    run_layers,
+)
 
 #: The linear maps of a BERT layer that are masked (those of Zhao et al. 2020's code).
 LINEARS = (
@@ -288,7 +291,7 @@ def magnitude_keep(
     return keep
 
 
-# ---- the frozen bottom, once; the masked top, on its cache ---------------------------------
+# ---- how many top layers get masks -------------------------------------------------------
 
 #: The paper masks the top 9 of BERT-base's 12 layers.
 PAPER_MASKED, PAPER_LAYERS = 9, 12
@@ -318,156 +321,3 @@ def masked_layers(n_layers: int, n_masked: int | None = None) -> int:
             f"({masked_layers(n_layers)} here)"
         )
     return int(n_masked)
-
-
-def encoder_layers(model: nn.Module) -> nn.ModuleList:
-    """The transformer blocks of a BERT-like encoder (``model.encoder.layer``)."""
-    try:
-        return model.encoder.layer
-    except AttributeError as err:
-        raise ValueError(
-            f"{type(model).__name__} has no encoder.layer: a BERT-like encoder is needed"
-        ) from err
-
-
-@dataclass
-class BottomStates:
-    """The output of the frozen bottom layers for a set of sentences, stored unpadded.
-
-    Attributes
-    ----------
-    tokens
-        ``(total sub-tokens, H)`` float32 on the CPU: every sentence's sub-tokens (including
-        [CLS] and [SEP]) one after the other, so that memory grows with the tokens only.
-    offsets
-        ``(N + 1,)`` int64: sentence ``i`` owns rows ``offsets[i]:offsets[i + 1]``.
-    start
-        Index of the first layer that was *not* run (``tokens`` hold ``hidden_states[start]``).
-    """
-
-    tokens: torch.Tensor
-    offsets: torch.Tensor
-    start: int
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def batch(
-        self, index: torch.Tensor | Sequence[int], device: str | torch.device = "cpu"
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(B, T, H)`` states of sentences ``index``, zero-padded to the longest of them,
-        and their ``(B, T)`` attention mask, on ``device``."""
-        index = torch.as_tensor(index, dtype=torch.long)
-        first, lengths = self.offsets[index], self.offsets[index + 1] - self.offsets[index]
-        positions = torch.arange(int(lengths.max()))
-        mask = (positions[None, :] < lengths[:, None]).long()
-        rows = (first[:, None] + positions[None, :]).clamp_max(len(self.tokens) - 1)
-        hidden = self.tokens[rows] * mask[..., None]
-        return hidden.to(device), mask.to(device)
-
-
-@torch.inference_mode()
-def encode_bottom(
-    model: nn.Module,
-    tokenizer,
-    sentences: Sequence[Sequence[str]],
-    start: int,
-    *,
-    batch_size: int = 64,
-    progress: bool = True,
-) -> BottomStates:
-    """Run the embeddings and layers ``0 .. start - 1`` of ``model`` once over pre-tokenised
-    ``sentences`` and return their output (``hidden_states[start]``).
-
-    Sentences go through in batches of similar length, each padded to its own longest, and
-    are stored one after the other (:class:`BottomStates`): memory grows with the sub-tokens,
-    never with the number of sentences times the longest. Only the bottom layers run (the
-    model's own forward pass with its top layers taken out for the call), so a batch holds
-    one ``(B, T, H)`` output, not every layer's. A sentence over the model's limit is
-    truncated, with a warning (:func:`utils.tokens.encode_words`).
-    """
-    n_layers = len(encoder_layers(model))
-    if not 0 <= start <= n_layers:
-        raise ValueError(f"start must be in 0..{n_layers}, got {start}")
-    device = next(model.parameters()).device
-    encoded = encode_words(tokenizer, sentences, model_max_length(model), overflow="truncate")
-    lengths = torch.tensor(encoded.lengths())
-    offsets = torch.zeros(len(lengths) + 1, dtype=torch.long)
-    offsets[1:] = lengths.cumsum(0)
-    tokens = torch.zeros(int(offsets[-1]), model.config.hidden_size)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    order = torch.argsort(lengths, descending=True, stable=True).tolist()
-    with _bottom_only(model, start):
-        for first in tqdm(
-            range(0, len(order), batch_size),
-            desc="bottom layers",
-            disable=not progress,
-            leave=False,
-        ):
-            rows = order[first : first + batch_size]
-            input_ids, mask, _ = encoded.padded(rows, pad_id)
-            out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device))
-            hidden = out.last_hidden_state.float().cpu()
-            for b, i in enumerate(rows):
-                tokens[offsets[i] : offsets[i + 1]] = hidden[b, : lengths[i]]
-    return BottomStates(tokens, offsets, start)
-
-
-@contextmanager
-def _bottom_only(model: nn.Module, start: int) -> Iterator[None]:
-    """Within the block, ``model``'s encoder holds only its layers ``0 .. start - 1`` (its
-    output is then ``hidden_states[start]``); the full list is put back on exit."""
-    layers = encoder_layers(model)
-    model.encoder.layer = layers[:start]
-    try:
-        yield
-    finally:
-        model.encoder.layer = layers
-
-
-def cached_bottom(
-    model: nn.Module,
-    tokenizer,
-    sentences: Sequence[Sequence[str]],
-    start: int,
-    *,
-    progress: bool = True,
-) -> BottomStates:
-    """:func:`encode_bottom`, stored in the disk cache under the model's weights, the
-    tokenizer's vocabulary, the sentences and ``start``."""
-    config = {
-        "model": module_fingerprint(model),
-        "tokenizer": content_key(sorted(tokenizer.get_vocab().items())),
-        "sentences": [list(s) for s in sentences],
-        "start": start,
-    }
-
-    def build() -> dict[str, torch.Tensor]:
-        states = encode_bottom(model, tokenizer, sentences, start, progress=progress)
-        return {"tokens": states.tokens, "offsets": states.offsets}
-
-    stored = cached("bottom-states", config, build, description=f"{len(sentences)} sentences")
-    return BottomStates(stored["tokens"], stored["offsets"], start)
-
-
-def run_layers(
-    layers: Sequence[nn.Module], hidden: torch.Tensor, attention_mask: torch.Tensor
-) -> torch.Tensor:
-    """Run transformer blocks on ``hidden`` ``(B, T, H)`` with padding mask ``(B, T)``.
-
-    The padding mask becomes the additive ``(B, 1, 1, T)`` mask of BERT's attention (0 on real
-    tokens, the most negative float on padding), which every attention implementation accepts.
-    """
-    additive = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(
-        hidden.dtype
-    ).min
-    for layer in layers:
-        out = layer(hidden, additive)
-        hidden = out[0] if isinstance(out, tuple) else out
-    return hidden
-
-
-def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """``(B, H)`` mean of ``hidden`` ``(B, T, H)`` over the non-padding positions."""
-    weights = attention_mask.to(hidden.dtype)[..., None]
-    return (hidden * weights).sum(1) / weights.sum(1).clamp_min(1.0)

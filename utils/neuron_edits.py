@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from utils.masks import encoder_layers, run_layers
+from utils.frozen_bottom import encoder_layers, run_layers
 from utils.models import tokenizer_family
 from utils.tokens import encode_words
 

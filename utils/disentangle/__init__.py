@@ -26,7 +26,7 @@ from .losses import (
     triplet_loss,
 )
 from .models import Disentangler, FinetunedStreams, MaskedStreams, Untuned, random_weight_masks
-from .trainer import TrainConfig, embed, memory_estimate, train_disentangler
+from .trainer import TrainConfig, embed, memory_estimate, shuffled_triplets, train_disentangler
 
 __all__ = [
     "LEAK_ATTACKERS",
@@ -46,6 +46,7 @@ __all__ = [
     "overlap_loss",
     "random_weight_masks",
     "reverse_gradient",
+    "shuffled_triplets",
     "train_disentangler",
     "triplet_loss",
 ]

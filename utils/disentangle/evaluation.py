@@ -12,8 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from utils.cache import cached
+from utils.frozen_bottom import BottomStates
 from utils.leakage import ATTACKERS, leakage
-from utils.masks import BottomStates
 
 from .trainer import embed
 

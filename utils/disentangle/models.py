@@ -1,7 +1,8 @@
 """Where the two representations come from: the frozen top layers under two mask sets
 (:class:`MaskedStreams`), two finetuned copies of them (:class:`FinetunedStreams`), or the
 frozen encoder itself (:class:`Untuned`), and the model with its heads (:class:`Disentangler`).
-All run on the cached output of the frozen bottom layers (:class:`utils.masks.BottomStates`)."""
+All run on the cached output of the frozen bottom layers
+(:class:`utils.frozen_bottom.BottomStates`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from utils.masks import FactorMasks, apply_masks, mean_pool, run_layers
+from utils.frozen_bottom import mean_pool, run_layers
+from utils.masks import FactorMasks, apply_masks
 
 __all__ = ["Disentangler", "FinetunedStreams", "MaskedStreams", "Untuned", "random_weight_masks"]
 

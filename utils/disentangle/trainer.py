@@ -9,13 +9,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from utils.masks import BottomStates
+from utils.frozen_bottom import BottomStates
 from utils.memory import tensor_bytes
 
 from .losses import classification_loss, disentangled_triplet_loss, overlap_loss, reverse_gradient
 from .models import Disentangler
 
-__all__ = ["TrainConfig", "embed", "memory_estimate", "train_disentangler"]
+__all__ = ["TrainConfig", "embed", "memory_estimate", "shuffled_triplets", "train_disentangler"]
 
 
 @dataclass
@@ -42,6 +42,25 @@ class TrainConfig:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def shuffled_triplets(triplets: torch.Tensor, seed: int) -> torch.Tensor:
+    """The shuffled-triplet control: ``(n, 3)`` triplets whose positive ``x1`` and negative
+    ``x2`` columns are each permuted at random across the triplets.
+
+    Every anchor keeps its place and every sentence is drawn as often as before, in the same
+    role, so the sentences a model sees (and, with Eq. 6-7, their labels) are unchanged; only
+    the relation Eq. 3-5 relies on, ``x1`` similar to ``x0`` in factor *a* and ``x2`` in
+    factor *b*, is broken. A result that survives this control is not the triplets' doing.
+    """
+    triplets = torch.as_tensor(triplets)
+    if triplets.ndim != 2 or triplets.shape[1] != 3:
+        raise ValueError(f"triplets must be (n, 3), got {tuple(triplets.shape)}")
+    generator = torch.Generator().manual_seed(seed)
+    out = triplets.clone()
+    for column in (1, 2):
+        out[:, column] = triplets[torch.randperm(len(triplets), generator=generator), column]
+    return out
 
 
 def train_disentangler(
@@ -230,7 +249,7 @@ def memory_estimate(
         Trained two-stream models held at once (each: two factors' mask scores or layer
         copies of the top layers).
     eval_batch, bottom_batch
-        Sentences per batch of :func:`embed` and :func:`utils.masks.encode_bottom`.
+        Sentences per batch of :func:`embed` and :func:`utils.frozen_bottom.encode_bottom`.
 
     Returns
     -------

@@ -6,19 +6,18 @@ import torch
 
 from tests.naive import train_probe_alone
 from utils.corpus import Corpus, Sentence
+from utils.corpus.word_tasks import dependency_arcs, word_positions
 from utils.lca import (
     GRID_VALUES,
     ProbeJob,
     ProbeSettings,
-    dependency_arcs,
     grid_search,
     memory_estimate,
     retrained_accuracy,
-    top_words,
     train_probe_jobs,
-    word_positions,
     zero_out_accuracy,
 )
+from utils.neuron_words import top_words
 from utils.probes import control_task_labels, train_linear_probes
 from utils.redundancy import cluster_representatives, correlation_clusters, neuron_correlations
 
@@ -188,7 +187,7 @@ def test_the_49_grid_probes_match_49_sequential_trainings():
 def test_fine_tuned_encoder_changes_a_copy_and_is_cached(minilm):
     from transformers import BertConfig, BertModel
 
-    from utils.lca import fine_tuned_encoder
+    from utils.fine_tuning import fine_tuned_encoder
 
     _, tokenizer = minilm
     config = BertConfig(

@@ -3,26 +3,24 @@
 The rankings themselves live in :mod:`utils.rankings`; this module trains and scores the
 probes around them, always many at once through :func:`utils.probes.train_linear_probes`:
 
+* :func:`train_probe_jobs`: probes of several tasks, seeds and neuron sets in one call;
 * :func:`grid_search`, Algorithm 2: the 7 x 7 grid of ``(lambda_1, lambda_2)`` trained in
   one pass, then the top-``M`` and bottom-``M`` probes of every grid point in a second one;
 * :func:`zero_out_accuracy` (Table 2: a trained probe, every neuron outside a set zeroed)
   and :func:`retrained_accuracy` (Tables 3 and 5: a new probe per neuron set);
-* the word-level tasks the corpus does not carry as a layer (:func:`word_positions`,
-  :func:`dependency_arcs`), the top words of a neuron (:func:`top_words`), and a small
-  sentence-classification fine-tuning of an encoder (:func:`fine_tuned_encoder`, Table 6).
+* :func:`memory_estimate`, the chapter's peak memory from its sizes.
+
+The tasks derived from a corpus are in :mod:`utils.corpus.word_tasks`, a neuron's top words
+in :mod:`utils.neuron_words`, the fine-tuning of Table 6 in :mod:`utils.fine_tuning`.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
-from utils.cache import cached, content_key, module_fingerprint
-from utils.corpus import Corpus
 from utils.memory import tensor_bytes
 from utils.probes import EVAL_ELEMENTS, LinearProbe, train_linear_probes
 from utils.rankings import neuron_mask, neuron_ordering, select_neurons
@@ -45,10 +43,10 @@ class ProbeSettings:
 
     def train(self, x: torch.Tensor, y: torch.Tensor, n_classes: int, **grid) -> LinearProbe:
         """:func:`train_linear_probes` with these settings; ``grid`` gives l1, l2, keep,
-        neurons or seeds."""
+        neurons or seeds. The probes record their training objective and steps."""
         if self.max_steps is not None:
             grid.setdefault("max_steps", self.max_steps)
-            grid.setdefault("record_losses", True)
+        grid.setdefault("record_losses", True)
         return train_linear_probes(
             x,
             y,
@@ -375,119 +373,3 @@ def memory_estimate(
         n_masks, d, c
     ) + 2 * tensor_bytes(zero_out_elements)
     return parts
-
-
-def word_positions(corpus: Corpus) -> list[str]:
-    """The position task of Fig. 5: ``BEG``, ``MID`` or ``END`` third of the sentence."""
-    labels = []
-    for sentence in corpus:
-        n = len(sentence)
-        labels += [("BEG", "MID", "END")[min(2, 3 * i // n)] for i in range(n)]
-    return labels
-
-
-def dependency_arcs(corpus: Corpus) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """Every non-root dependency arc: modifier and head word indices (into the flat word
-    list of ``corpus``) and the arc's label. The probe reads the two words' activations
-    concatenated (the paper's footnote 6)."""
-    modifiers, heads, labels = [], [], []
-    offset = 0
-    for sentence in corpus:
-        for i, (head, relation) in enumerate(zip(sentence.layer("head"), sentence.layer("deprel"))):
-            if int(head) > 0:
-                modifiers.append(offset + i)
-                heads.append(offset + int(head) - 1)
-                labels.append(relation)
-        offset += len(sentence)
-    return torch.tensor(modifiers), torch.tensor(heads), labels
-
-
-def top_words(values: torch.Tensor, forms: Sequence[str], k: int = 10) -> list[tuple[str, float]]:
-    """The word types a neuron responds to most (NeuroX's ``get_top_words``).
-
-    The neuron's activations are z-scored over all tokens, ``|z|`` is averaged per word type
-    and divided by the largest average, so strongly negative neurons count too.
-
-    Returns
-    -------
-    list of (word, score)
-        The ``k`` types with the largest score, largest first.
-    """
-    if len(values) != len(forms):
-        raise ValueError(f"{len(values)} activations but {len(forms)} word forms")
-    z = ((values - values.mean()) / values.std().clamp_min(1e-12)).abs().double()
-    types = list(dict.fromkeys(forms))
-    index = {t: i for i, t in enumerate(types)}
-    ids = torch.tensor([index[f] for f in forms])
-    sums = torch.zeros(len(types), dtype=torch.float64).index_add_(0, ids, z)
-    mean = sums / torch.bincount(ids, minlength=len(types))
-    mean = mean / mean.max()
-    best = mean.argsort(descending=True)[:k]
-    return [(types[i], float(mean[i])) for i in best.tolist()]
-
-
-def fine_tuned_encoder(
-    model: torch.nn.Module,
-    tokenizer,
-    sentences: Sequence[Sequence[str]],
-    labels: Sequence[int],
-    *,
-    steps: int = 300,
-    batch_size: int = 16,
-    lr: float = 5e-5,
-    seed: int = 0,
-    progress: bool = True,
-) -> torch.nn.Module:
-    """A copy of ``model`` fine-tuned for sentence classification (disk-cached).
-
-    A linear head on the mean of the last layer's token vectors is trained with every
-    encoder weight by AdamW on cross-entropy, ``steps`` mini-batches of ``batch_size``
-    sentences. The head is discarded: the copy is the encoder, for LCA before and after
-    fine-tuning (Table 6, with a sentence task of the corpus standing in for GLUE).
-    """
-    if len(sentences) != len(labels) or len(sentences) == 0:
-        raise ValueError(f"{len(sentences)} sentences but {len(labels)} labels")
-    device = next(model.parameters()).device
-    y = torch.as_tensor(labels, dtype=torch.long)
-    n_classes = int(y.max()) + 1
-    config = {
-        "model": module_fingerprint(model),
-        "data": content_key([list(s) for s in sentences], y),
-        "training": [steps, batch_size, lr, seed],
-    }
-
-    # the model's limit in tokens (RoBERTa-style position ids start after the padding index)
-    limit = min(
-        getattr(tokenizer, "model_max_length", None) or 1 << 30,
-        model.config.max_position_embeddings - 2 * (getattr(model.config, "pad_token_id", 0) == 1),
-    )
-
-    def build() -> dict[str, torch.Tensor]:
-        tuned = copy.deepcopy(model).train()
-        generator = torch.Generator().manual_seed(seed)
-        head = torch.nn.Linear(model.config.hidden_size, n_classes).to(device)
-        parameters = list(tuned.parameters()) + list(head.parameters())
-        optimizer = torch.optim.AdamW(parameters, lr=lr)
-        for _ in tqdm(range(steps), desc="fine-tuning", disable=not progress, leave=False):
-            batch = torch.randint(len(sentences), (batch_size,), generator=generator).tolist()
-            encoded = tokenizer(
-                [list(sentences[i]) for i in batch],
-                is_split_into_words=True,
-                padding=True,
-                truncation=True,  # a sentence over the model's limit loses its end
-                max_length=limit,
-                return_tensors="pt",
-            ).to(device)
-            hidden = tuned(**encoded).last_hidden_state
-            mask = encoded["attention_mask"].unsqueeze(-1).float()
-            pooled = (hidden * mask).sum(1) / mask.sum(1)
-            loss = torch.nn.functional.cross_entropy(head(pooled), y[batch].to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        return {k: v.detach().cpu() for k, v in tuned.state_dict().items()}
-
-    state = cached("fine-tuned-encoder", config, build, description=f"{steps} steps")
-    tuned = copy.deepcopy(model)
-    tuned.load_state_dict(state)
-    return tuned.eval()

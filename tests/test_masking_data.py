@@ -12,13 +12,16 @@ import pytest
 from utils.corpus import generate
 from utils.corpus.masking_data import (
     ALIGNED,
+    FUNCTION_WORDS,
     correlated_splits,
+    paraphrase_triplets,
     read_imdb_genres,
     read_movie_genres,
     read_paranmt,
     read_senteval_probe,
     read_stsb,
 )
+from utils.corpus.treebank import Corpus
 
 BASICS = (
     "tconst\ttitleType\tprimaryTitle\toriginalTitle\tisAdult\tstartYear\tendYear\t"
@@ -123,6 +126,34 @@ def test_paranmt_pairs(tmp_path):
     path.write_text("only one field\n")
     with pytest.raises(ValueError, match=r"para-nmt-50m.txt:1: expected sentence"):
         read_paranmt(path)
+
+
+def test_paraphrase_triplets_keep_function_words_and_swap_content_words(tmp_path):
+    path = tmp_path / "para-nmt-50m.txt"
+    path.write_text("The old man walked to the river .\tThe elderly man went to the river .\n"
+                    "A young girl is singing in the rain .\tIn the rain , a girl sings .\n"
+                    "They were quickly painting the houses .\tThey painted the houses fast .\n")
+    triplets = paraphrase_triplets(read_paranmt(path), seed=0)
+    assert len(triplets) == 9
+    assert triplets.meta("role") == ["original", "rewrite", "swap"] * 3
+    assert triplets.meta("group") == ["0"] * 3 + ["1"] * 3 + ["2"] * 3
+    content = {w for i in (0, 3, 6) for w in triplets[i].forms
+               if w.isalpha() and w.lower() not in FUNCTION_WORDS}
+    for i in (0, 3, 6):
+        original, rewrite, swap = (triplets[i + k].forms for k in range(3))
+        assert rewrite == list(triplets[i + 1].forms) and len(swap) == len(original)
+        for before, after in zip(original, swap):
+            if before.isalpha() and before.lower() not in FUNCTION_WORDS:
+                assert after in content, "a content word of the references"
+            else:
+                assert after == before, "function words and punctuation stay"
+    # shapes match: the -ing words swap with each other, the only -ly word has no other
+    assert triplets[5].forms[4] == "painting" and triplets[8].forms[3] == "singing"
+    assert triplets[8].forms[2] == "quickly"
+    assert [s.forms for s in paraphrase_triplets(read_paranmt(path), seed=0)] == [
+        s.forms for s in triplets]
+    with pytest.raises(ValueError, match="pairs"):
+        paraphrase_triplets(Corpus([triplets[0]]))
 
 
 def test_senteval_probe_file(tmp_path):

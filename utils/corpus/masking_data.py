@@ -8,7 +8,8 @@
   split (``P(aligned) = p_aligned``) and an uncorrelated test split (0.5), both exactly
   balanced in sentiment and genre, whatever the order of the files.
 * :func:`read_paranmt`: ParaNMT-50M (Wieting & Gimpel 2018) sentence / back-translation
-  pairs, Section 3.2's ``(x0, x1)``.
+  pairs, Section 3.2's ``(x0, x1)``; :func:`paraphrase_triplets` adds each pair's ``x2``,
+  the reference with every content word swapped.
 * :func:`read_senteval_probe`: a SentEval probing file (``word_content.txt``,
   ``tree_depth.txt``, ``top_constituents.txt``: Figures 4-5's WC, Depth and TopConst).
 * :func:`read_stsb`: the STS benchmark (``sts-train.csv`` ...), sentence pairs with human
@@ -34,7 +35,9 @@ from .treebank import Corpus, Sentence
 
 __all__ = [
     "ALIGNED",
+    "FUNCTION_WORDS",
     "correlated_splits",
+    "paraphrase_triplets",
     "read_imdb_genres",
     "read_movie_genres",
     "read_paranmt",
@@ -306,6 +309,81 @@ def read_paranmt(
     if not sentences:
         raise ValueError(f"{path}: no sentence pair")
     return Corpus(sentences)
+
+
+#: English closed-class words (determiners, pronouns, prepositions, conjunctions, auxiliaries,
+#: negation and a few adverbs of degree): what :func:`paraphrase_triplets` keeps.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those some any no every each either neither both all another such
+what which who whom whose where when why how whether if than then so as because although
+though while unless until since before after once
+i me my mine myself you your yours yourself yourselves he him his himself she her hers
+herself it its itself we us our ours ourselves they them their theirs themselves one
+and or but nor yet not n't never
+of in on at to for from by with without about into onto over under above below between
+among through during against along across around behind beyond near off out up down upon
+within toward towards via per than like
+be am is are was were been being have has had having do does did doing will would shall
+should can could may might must 's 're 've 'd 'll 'm
+there here very too also just only even still more most less least much many few quite
+rather really
+""".split())
+_SUFFIXES = ("ing", "ed", "ly", "s")
+
+
+def _shape(word: str) -> tuple[str, bool]:
+    """A content word's stand-in for its part of speech: its inflectional suffix class and
+    whether it is capitalised."""
+    lower = word.lower()
+    suffix = next((x for x in _SUFFIXES if lower.endswith(x) and len(lower) > len(x) + 2), "")
+    return suffix, word[:1].isupper()
+
+
+def _is_content(word: str) -> bool:
+    return word.isalpha() and word.lower() not in FUNCTION_WORDS
+
+
+def paraphrase_triplets(pairs: Corpus, seed: int = 0) -> Corpus:
+    """Section 3.2's triplets from ParaNMT pairs (:func:`read_paranmt`): ``(x0, x1, x2)``.
+
+    ``x0`` is the reference, ``x1`` its back-translation (same meaning, other syntax) and
+    ``x2`` the reference with its function words (:data:`FUNCTION_WORDS`, punctuation and
+    numbers) kept in place and every content word replaced by another content word of the
+    pairs' references (same syntax, other meaning). The paper takes the replacement from
+    BERT's top masked-word predictions; here it is drawn at random among the references'
+    content words of the same shape (inflectional suffix, ``-ing`` / ``-ed`` / ``-ly`` /
+    ``-s`` or none, and capitalisation), a part-of-speech stand-in that needs no tagger.
+
+    Returns
+    -------
+    Corpus
+        ``3 n`` sentences: ``3 i`` the reference, ``3 i + 1`` its paraphrase, ``3 i + 2`` the
+        swap, with metadata ``group`` (``i``) and ``role`` (``original``, ``rewrite``,
+        ``swap``), the layout of ``generate("paraphrase")``.
+    """
+    if len(pairs) % 2 or not len(pairs):
+        raise ValueError(f"expected reference / paraphrase pairs, got {len(pairs)} sentences")
+    references = [pairs[i] for i in range(0, len(pairs), 2)]
+    by_shape: dict[tuple[str, bool], list[str]] = {}
+    for sentence in references:
+        for word in sentence.forms:
+            if _is_content(word):
+                by_shape.setdefault(_shape(word), []).append(word)
+    pool = {shape: sorted(set(words)) for shape, words in by_shape.items()}
+    rng = random.Random(seed)
+    out: list[Sentence] = []
+    for i, reference in enumerate(references):
+        swapped = []
+        for word in reference.forms:
+            choices = pool.get(_shape(word), []) if _is_content(word) else []
+            others = [w for w in choices if w.lower() != word.lower()]
+            swapped.append(others[rng.randrange(len(others))] if others else word)
+        rewrite = pairs[2 * i + 1]
+        for role, forms in (("original", reference.forms), ("rewrite", rewrite.forms),
+                            ("swap", swapped)):
+            out.append(Sentence(list(forms), {}, {"text": " ".join(forms), "group": str(i),
+                                                  "role": role}))
+    return Corpus(out)
 
 
 def read_senteval_probe(path: str | os.PathLike) -> dict[str, Corpus]:

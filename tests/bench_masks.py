@@ -19,14 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from utils.corpus import generate  # noqa: E402
 from utils.disentangle import disentangled_triplet_loss  # noqa: E402
-from utils.masks import (  # noqa: E402
-    FactorMasks,
-    apply_masks,
-    encode_bottom,
-    encoder_layers,
-    mean_pool,
-    run_layers,
-)
+from utils.frozen_bottom import encode_bottom, encoder_layers, mean_pool, run_layers  # noqa: E402
+from utils.masks import FactorMasks, apply_masks  # noqa: E402
 from utils.models import load_encoder  # noqa: E402
 
 

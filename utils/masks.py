@@ -29,16 +29,6 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-# tests/bench_masks.py and tests/memory/masking.py still import the frozen-bottom helpers from
-# here; their home is utils.frozen_bottom
-from utils.frozen_bottom import (  # noqa: F401
-    BottomStates,
-    encode_bottom,
-    encoder_layers,
-    mean_pool,
-    run_layers,
-)
-
 #: The linear maps of a BERT layer that are masked (those of Zhao et al. 2020's code).
 LINEARS = (
     "attention.self.query",

@@ -25,7 +25,7 @@ def _config(n_neurons: int):
 
 
 def _bottom(n_tokens: int, n_neurons: int):
-    from utils.masks import BottomStates
+    from utils.frozen_bottom import BottomStates
 
     n = n_tokens // SENTENCE
     gen = torch.Generator().manual_seed(0)
@@ -63,7 +63,7 @@ def _bottom_inputs(n_tokens: int, n_neurons: int, device: str):
 
 
 def _bottom_run(inputs) -> None:
-    from utils.masks import encode_bottom
+    from utils.frozen_bottom import encode_bottom
 
     model, tokenizer, sentences = inputs
     encode_bottom(model, tokenizer, sentences, 1, progress=False)

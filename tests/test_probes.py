@@ -150,6 +150,11 @@ def test_probes_of_different_tasks_in_one_call():
     assert (together.weight[1:, :, 2] == 0).all() and torch.isinf(together.bias[1:, 2]).all()
     alone = train_linear_probes(x, y, l1=1e-3, seed=0, **kwargs)
     torch.testing.assert_close(together.weight[0], alone.weight[0], atol=1e-5, rtol=1e-4)
+    # one seed for two tasks: each still has its own run's shuffles (its generator has drawn
+    # an initialisation of its own number of classes before them)
+    one_seed = train_linear_probes(x, y, targets=[y, other], class_counts=[3, 2], **kwargs)
+    alone = train_linear_probes(x, other, **kwargs)
+    torch.testing.assert_close(one_seed.weight[1, :, :2], alone.weight[0], atol=1e-5, rtol=1e-4)
     assert together.predict(x)[1].max() < 2  # an absent class is never predicted
     with pytest.raises(ValueError, match="targets must lie"):
         train_linear_probes(x, y, targets=[y], class_counts=[2], progress=False)

@@ -328,7 +328,9 @@ def train_linear_probes(
     if max_steps is not None:
         epochs = -(-max_steps // per_epoch)
     total = max_steps if max_steps is not None else epochs * per_epoch
-    shared = len(set(seeds)) == 1
+    # one shuffle for all when every generator is in the same state: the same seed and the
+    # same draws before it (a separate run's initialisation has as many as its classes)
+    shared = len(set(zip(seeds, counts))) == 1
     losses, steps = [], 0
     for _ in tqdm(range(epochs), desc="probe epochs", disable=not progress, leave=False):
         if shared:

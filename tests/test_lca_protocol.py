@@ -38,7 +38,10 @@ def test_the_protocol_finds_the_planted_neurons():
     jobs = [ProbeJob(data["train"][1], 3, 1e-3, 0.0, s) for s in seeds]
     jobs += [ProbeJob(data["control"]["train"], 3, 1e-3, 0.0, s) for s in seeds]
     trained = train_probe_jobs(data["train"][0], jobs, SETTINGS)
-    replicates = {"planted": [new_replicate(data, trained[k], s) for k, s in enumerate(seeds)]}
+    baselines = word_baselines(data)
+    replicates = {
+        "planted": [new_replicate(data, trained[k], s, baselines) for k, s in enumerate(seeds)]
+    }
     for rep in replicates["planted"]:
         assert set(rep["ordering"][:2].tolist()) == {2, 5}  # Algorithm 3 reads the weights
         zero_out_scores(rep, data, fraction=0.25, n_draws=4)

@@ -391,10 +391,6 @@ def train_prefix_linear_probes(
     LinearProbe
         ``weight`` ``(G, d, C)`` is zero outside each mask; ``l1``, ``l2`` hold the penalties.
     """
-    x = _check_x(x).float()
-    masks = torch.as_tensor(masks, dtype=torch.bool)
-    if masks.ndim != 2 or masks.shape[1] != x.shape[1]:
-        raise ValueError(f"masks must be (n_probes, {x.shape[1]}), got {tuple(masks.shape)}")
     return train_linear_probes(
         x,
         y,
@@ -406,7 +402,7 @@ def train_prefix_linear_probes(
         lr=lr,
         seed=seed,
         progress=progress,
-        keep=masks,
+        keep=torch.as_tensor(masks, dtype=torch.bool),
         l2_penalty="norm",
         init_scale="subset",
     )

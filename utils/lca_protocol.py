@@ -8,7 +8,8 @@ Liang's control-task labels of each split (for selectivity). A **replicate** is 
 and one probe seed, a dict that the steps below fill in; it starts from the task's oracle
 (the probe on every neuron) and its ordering (Algorithm 3 on the oracle's weights).
 
-1. :func:`new_replicate`: the oracle's accuracies, the word-identity baselines;
+1. :func:`new_replicate`: the oracle's accuracies and the task's word-identity baselines
+   (:func:`word_baselines`);
 2. :func:`zero_out_scores` (Table 2): 20 % of the neurons kept, the rest zeroed, the
    oracle not retrained, for the top, bottom, weight-magnitude and random sets;
 3. :func:`search_minimal_sets` (Algorithm 4): probes retrained on the top ``n`` neurons for
@@ -82,11 +83,14 @@ def size_grid(n_neurons: int, percents: Sequence[float] | str, max_fraction: flo
     return sorted({max(1, round(p / 100 * n_neurons)) for p in percents})
 
 
-def new_replicate(data: dict, oracle: LinearProbe, seed: int) -> dict:
+def new_replicate(
+    data: dict, oracle: LinearProbe, seed: int, baselines: tuple[float, float]
+) -> dict:
     """A replicate of ``data``'s task: ``oracle``, its ``ordering`` (Algorithm 3), its test
-    and dev accuracies ``acc_all`` and ``acc_all_dev``, and the word-identity baselines
-    ``acc_word`` and ``acc_majority`` (:func:`word_baselines`)."""
-    acc_word, acc_majority = word_baselines(data)
+    and dev accuracies ``acc_all`` and ``acc_all_dev``, and the task's word-identity
+    ``baselines`` ``acc_word`` and ``acc_majority`` (:func:`word_baselines`, computed once
+    a task)."""
+    acc_word, acc_majority = baselines
     return {
         "oracle": oracle,
         "ordering": neuron_ordering(oracle.weight[0].cpu())[0],

@@ -24,7 +24,7 @@ from utils.disentangle import (
     group_accuracies,
     group_summary,
     overlap_loss,
-    random_weight_masks,
+    random_masks,
     reverse_gradient,
     shuffled_triplets,
     train_disentangler,
@@ -294,18 +294,24 @@ def test_untuned_is_the_mean_pooled_top_layer_for_both_factors(minilm, bottom):
     torch.testing.assert_close(Untuned(layers, pruning)(hidden, attention)[0], expected)
 
 
-def test_random_weight_masks_drop_as_many_entries_as_the_learned_ones(minilm):
+@pytest.mark.parametrize("kind", ["weights", "hidden"])
+def test_random_masks_drop_as_many_entries_as_the_learned_ones(minilm, kind):
     layers = encoder_layers(minilm[0])[5:]
-    learned = FactorMasks(layers, "weights", init=2e-2, threshold=1e-2)
+    learned = FactorMasks(layers, kind, init=2e-2, threshold=1e-2)
     with torch.no_grad():
         for scores in learned.scores.values():
-            scores[0].fill_(0.0)  # factor a drops everything but one row
-            scores[0][0] = 1.0
-            scores[1][: len(scores[1]) // 2] = 0.0  # factor b drops half the rows
-    control = random_weight_masks(layers, learned, seed=0, init=2e-2)
+            scores[0].fill_(0.0)  # factor a drops everything but the first entries
+            scores[0][:2] = 1.0
+            scores[1][: len(scores[1]) // 2] = 0.0  # factor b drops the first half
+    control = random_masks(layers, learned, seed=0, init=2e-2)
+    assert control.kind == kind
     for want, got in zip(learned.keep_fraction(), control.keep_fraction()):
-        assert abs(want - got) < 0.01
-    again = random_weight_masks(layers, learned, seed=0, init=2e-2)
+        assert abs(want - got) < 0.02
+    # the dropped entries are not the learned ones: factor b keeps about half of the first half
+    first_half = [s[1][: len(s[1]) // 2] for s in control.scores.values()]
+    kept = sum(int((h >= 1e-2).sum()) for h in first_half) / sum(h.numel() for h in first_half)
+    assert 0.4 < kept < 0.6
+    again = random_masks(layers, learned, seed=0, init=2e-2)
     assert all(torch.equal(a, b) for a, b in zip(control.scores.values(), again.scores.values()))
 
 

@@ -15,9 +15,11 @@ from utils.masks import (
     FactorMasks,
     apply_masks,
     binarize,
+    flip_counts,
     magnitude_keep,
     masked_layers,
     masked_linear,
+    randomly_flipped_sparsity,
 )
 
 SENTENCES = [
@@ -238,3 +240,31 @@ def test_masked_layers_scales_the_papers_share_and_rejects_too_many():
     for bad in (0, 7, 9, -3, 2.5):
         with pytest.raises(ValueError, match="6 layers: mask 1 to 6"):
             masked_layers(6, bad)
+
+
+def test_flip_counts_count_the_entries_that_left_the_pruning_pattern():
+    layers = nn.ModuleList([nn.Module()])
+    layers[0].dense = nn.Linear(4, 3)
+    keep = {"0.dense": torch.tensor([[True, False, True, False]] * 3)}
+    masks = FactorMasks(layers, "weights", init=2e-2, threshold=1e-2, linears=("dense",))
+    masks.start_from(keep)
+    assert flip_counts(masks, keep) == [0, 0]
+    with torch.no_grad():
+        masks.scores["0-dense"][0, 0, 1] = 1.0  # factor a revives one pruned entry
+        masks.scores["0-dense"][1, :, 0] = 0.0  # factor b drops three kept ones
+    assert flip_counts(masks, keep) == [1, 3]
+
+
+def test_randomly_flipped_sparsity_matches_its_expectation_and_the_extremes():
+    gen = torch.Generator().manual_seed(0)
+    keep = {"a": torch.rand(200, 300, generator=gen) > 0.9,
+            "b": torch.rand(500, generator=gen) > 0.9}
+    n = sum(k.numel() for k in keep.values())
+    s = 1 - sum(int(k.sum()) for k in keep.values()) / n
+    assert randomly_flipped_sparsity(keep, 0, seed=0) == pytest.approx(s)
+    assert randomly_flipped_sparsity(keep, n, seed=0) == pytest.approx(1 - s)
+    flips = n // 10
+    assert randomly_flipped_sparsity(keep, flips, seed=1) == pytest.approx(
+        s + flips / n * (1 - 2 * s), abs=3e-3)
+    with pytest.raises(ValueError, match="n_flips"):
+        randomly_flipped_sparsity(keep, n + 1, seed=0)

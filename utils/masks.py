@@ -281,6 +281,37 @@ def magnitude_keep(
     return keep
 
 
+@torch.no_grad()
+def flip_counts(masks: FactorMasks, keep: Mapping[str, torch.Tensor]) -> list[int]:
+    """Per factor, how many entries of ``masks`` differ from the pruning pattern ``keep``
+    (kept where ``keep`` prunes, or dropped where it keeps): what a refinement moved."""
+    counts = [0] * masks.n_factors
+    for name in masks.names:
+        binary = masks.binary(name).detach().cpu().bool()
+        for f in range(masks.n_factors):
+            counts[f] += int((binary[f] != keep[name].cpu()).sum())
+    return counts
+
+
+def randomly_flipped_sparsity(
+    keep: Mapping[str, torch.Tensor], n_flips: int, seed: int
+) -> float:
+    """Sparsity of the pattern ``keep`` after ``n_flips`` uniformly random entries (over all
+    its maps together) change state: the control of footnote 4's "refinement changes the
+    sparsity only slightly". A flip is as likely to hit a pruned entry as its share ``s``, so
+    the expected sparsity is ``s + n_flips / n (1 - 2 s)``; a refinement that moves as many
+    entries, but with direction, can change the sparsity less.
+    """
+    flat = torch.cat([pattern.detach().cpu().reshape(-1).bool() for pattern in keep.values()])
+    if not 0 <= n_flips <= flat.numel():
+        raise ValueError(f"n_flips must be in 0..{flat.numel()}, got {n_flips}")
+    generator = torch.Generator().manual_seed(seed)
+    flipped = flat.clone()
+    chosen = torch.randperm(flat.numel(), generator=generator)[:n_flips]
+    flipped[chosen] = ~flipped[chosen]
+    return 1.0 - flipped.float().mean().item()
+
+
 # ---- how many top layers get masks -------------------------------------------------------
 
 #: The paper masks the top 9 of BERT-base's 12 layers.

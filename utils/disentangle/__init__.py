@@ -25,7 +25,7 @@ from .losses import (
     reverse_gradient,
     triplet_loss,
 )
-from .models import Disentangler, FinetunedStreams, MaskedStreams, Untuned, random_weight_masks
+from .models import Disentangler, FinetunedStreams, MaskedStreams, Untuned, random_masks
 from .trainer import TrainConfig, embed, memory_estimate, shuffled_triplets, train_disentangler
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
     "group_summary",
     "memory_estimate",
     "overlap_loss",
-    "random_weight_masks",
+    "random_masks",
     "reverse_gradient",
     "shuffled_triplets",
     "train_disentangler",

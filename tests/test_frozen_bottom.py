@@ -5,7 +5,13 @@ import pytest
 import torch
 from torch import nn
 
-from utils.frozen_bottom import cached_bottom, encode_bottom, encoder_layers, run_layers
+from utils.frozen_bottom import (
+    cached_bottom,
+    encode_bottom,
+    encoder_layers,
+    run_layers,
+    run_top,
+)
 
 SENTENCES = [
     "The story of the haunted house was truly awful .".split(),
@@ -84,3 +90,16 @@ def test_split_forward_on_byte_level_bpe_and_sentencepiece(tiny_family):
             full = model(**enc).last_hidden_state
             top = run_layers(encoder_layers(model)[start:], *bottom.batch(range(len(SENTENCES))))
         assert (full - top)[enc["attention_mask"].bool()].abs().max() < 1e-5
+
+
+def test_run_top_stores_each_sentence_as_the_model_computes_it(minilm):
+    model, tokenizer = minilm
+    bottom = encode_bottom(model, tokenizer, SENTENCES, 4, progress=False)
+    top = run_top(encoder_layers(model)[4:], bottom, batch_size=2)
+    assert top.start == len(encoder_layers(model))
+    assert torch.equal(top.offsets, bottom.offsets)
+    with torch.no_grad():
+        for i, sentence in enumerate(SENTENCES):  # one sentence at a time: no padding at all
+            enc = tokenizer([sentence], is_split_into_words=True, return_tensors="pt")
+            full = model(**enc).last_hidden_state[0]
+            assert (top.tokens[top.offsets[i] : top.offsets[i + 1]] - full).abs().max() < 1e-5

@@ -171,6 +171,23 @@ def run_layers(
     return hidden
 
 
+@torch.no_grad()
+def run_top(
+    layers: Sequence[nn.Module], bottom: BottomStates, *, batch_size: int = 64
+) -> BottomStates:
+    """The output of ``layers`` on every sentence of ``bottom``, stored unpadded as it is
+    (``start`` moves up by ``len(layers)``): the token states of the encoder's top layer."""
+    device = next(iter(layers[0].parameters())).device
+    tokens = torch.empty_like(bottom.tokens)
+    lengths = bottom.offsets[1:] - bottom.offsets[:-1]
+    for first in range(0, len(bottom), batch_size):
+        rows = torch.arange(first, min(first + batch_size, len(bottom)))
+        hidden = run_layers(layers, *bottom.batch(rows, device)).cpu()
+        for b, i in enumerate(rows.tolist()):
+            tokens[bottom.offsets[i] : bottom.offsets[i + 1]] = hidden[b, : lengths[i]]
+    return BottomStates(tokens, bottom.offsets, bottom.start + len(layers))
+
+
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
     """``(B, H)`` mean of ``hidden`` ``(B, T, H)`` over the non-padding positions."""
     weights = attention_mask.to(hidden.dtype)[..., None]

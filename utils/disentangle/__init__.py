@@ -14,7 +14,8 @@ where ``L_triplet`` is Eq. 3-5 (margin 2), ``L_cls`` Eq. 6-7 (linear heads) and
 frozen top layers under two mask sets (:class:`MaskedStreams`), or two finetuned copies of
 them (:class:`FinetunedStreams`, the *Finetuned* baseline, with a gradient-reversal
 adversary for the *Adversarial* one). :mod:`.trainer` minimises Eq. 9, :mod:`.evaluation`
-scores the main task, the groups and the leakage (attackers: :mod:`utils.leakage`).
+scores the main task, the groups and the leakage (attackers: :mod:`utils.leakage`);
+:mod:`.vae` holds Table 2's VAE baselines (John et al. 2019).
 """
 
 from .evaluation import LEAK_ATTACKERS, evaluate, fit_heads, group_accuracies, group_summary
@@ -27,14 +28,18 @@ from .losses import (
 )
 from .models import Disentangler, FinetunedStreams, MaskedStreams, Untuned, random_masks
 from .trainer import TrainConfig, embed, memory_estimate, shuffled_triplets, train_disentangler
+from .vae import TextVAE, VAEConfig, WordSequences, train_text_vae, vae_latents
 
 __all__ = [
     "LEAK_ATTACKERS",
     "Disentangler",
     "FinetunedStreams",
     "MaskedStreams",
+    "TextVAE",
     "TrainConfig",
     "Untuned",
+    "VAEConfig",
+    "WordSequences",
     "classification_loss",
     "disentangled_triplet_loss",
     "embed",
@@ -48,5 +53,7 @@ __all__ = [
     "reverse_gradient",
     "shuffled_triplets",
     "train_disentangler",
+    "train_text_vae",
     "triplet_loss",
+    "vae_latents",
 ]

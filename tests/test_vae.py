@@ -18,6 +18,10 @@ def test_word_sequences_index_pad_and_mark_unknown_words():
     assert train.lengths.tolist() == [4, 5]
     test = WordSequences.build([["the", "awful", "film"]], train.vocabulary)
     assert test.ids[0, 2] == UNK and test.ids[0, 3] == film
+    capped = WordSequences.build([["b", "a", "b"], ["c", "b", "a"]], max_vocabulary=6,
+                                 max_length=2)
+    assert capped.vocabulary[4:] == ["b", "a"], "most frequent first, ties alphabetical"
+    assert capped.lengths.tolist() == [4, 4] and capped.ids[1, 1] == UNK
     with pytest.raises(ValueError, match="at least one word"):
         WordSequences.build([["a"], []])
     with pytest.raises(ValueError, match="starts with"):

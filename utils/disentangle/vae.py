@@ -26,6 +26,7 @@ top-layer token states instead (:func:`utils.frozen_bottom.run_top`).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -61,14 +62,32 @@ class WordSequences:
 
     @classmethod
     def build(
-        cls, sentences: Sequence[Sequence[str]], vocabulary: Sequence[str] | None = None
+        cls,
+        sentences: Sequence[Sequence[str]],
+        vocabulary: Sequence[str] | None = None,
+        *,
+        max_vocabulary: int | None = None,
+        max_length: int | None = None,
     ) -> WordSequences:
-        """Index ``sentences``; the vocabulary is theirs (sorted) unless given, and a word
-        outside it becomes ``<unk>``."""
+        """Index ``sentences``, each cut to its first ``max_length`` words.
+
+        The vocabulary is given, or built from ``sentences``: the specials, then the words
+        from the most frequent down (ties alphabetical), at most ``max_vocabulary`` entries in
+        all (John et al. keep 9,200). A word outside it becomes ``<unk>``.
+        """
         if not sentences or any(len(s) == 0 for s in sentences):
             raise ValueError("every sentence needs at least one word")
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be positive, got {max_length}")
+        sentences = [list(s)[:max_length] for s in sentences]
         if vocabulary is None:
-            vocabulary = [*SPECIALS, *sorted({w for s in sentences for w in s})]
+            counts = Counter(w for s in sentences for w in s)
+            words = sorted(counts, key=lambda w: (-counts[w], w))
+            if max_vocabulary is not None:
+                if max_vocabulary <= len(SPECIALS):
+                    raise ValueError(f"max_vocabulary must exceed the {len(SPECIALS)} specials")
+                words = words[: max_vocabulary - len(SPECIALS)]
+            vocabulary = [*SPECIALS, *words]
         elif list(vocabulary[: len(SPECIALS)]) != list(SPECIALS):
             raise ValueError(f"a vocabulary starts with {SPECIALS}")
         index = {w: i for i, w in enumerate(vocabulary)}

@@ -50,7 +50,10 @@ browser-test: setup
 	BOOK_HTML=$(BOOK_HTML) CHROMIUM=$(CHROMIUM) BOOK_SCREENSHOTS=$(BOOK_BUILD)/screenshots \
 	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider -v
 
-NBVAL := --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider
+# the chapters run in JOBS processes at once (pytest-xdist; one notebook per process, its cells
+# in order), each chapter on one thread below full scale: one per core by default
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+NBVAL := --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider -n $(JOBS) --dist loadscope
 
 # lint, unit tests, and every chapter executed at SCALE="ci" with BOOK_SEED=0
 # (what can fail in a chapter: its engineering invariants and its asserted claims)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
+
+if "PYTEST_XDIST_WORKER" in os.environ:  # make test runs one process per core: one thread each
+    torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

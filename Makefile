@@ -54,17 +54,19 @@ browser-test: setup
 # in order), each chapter on one thread below full scale: one per core by default
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 NBVAL := --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider -n $(JOBS) --dist loadscope
+# with more than one job the chapters share the cores: one thread each ($BOOK_THREADS)
+TEST_THREADS = $(if $(filter 1,$(JOBS)),,BOOK_THREADS=1)
 
 # lint, unit tests, and every chapter executed at SCALE="ci" with BOOK_SEED=0
 # (what can fail in a chapter: its engineering invariants and its asserted claims)
 test: setup
 	$(BIN)/ruff check .
-	BOOK_SCALE=ci BOOK_SEED=0 HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(NBVAL)
+	BOOK_SCALE=ci BOOK_SEED=0 HF_HUB_OFFLINE=1 $(TEST_THREADS) $(BIN)/python -m pytest $(NBVAL)
 
 # every chapter again at SCALE="ci" with BOOK_SEED=1 and 2: an asserted claim holds on all three
 test-seeds: setup
 	for seed in 1 2; do \
-	  BOOK_SCALE=ci BOOK_SEED=$$seed HF_HUB_OFFLINE=1 $(BIN)/python -m pytest book $(NBVAL) || exit 1; \
+	  BOOK_SCALE=ci BOOK_SEED=$$seed HF_HUB_OFFLINE=1 $(TEST_THREADS) $(BIN)/python -m pytest book $(NBVAL) || exit 1; \
 	done
 
 # every chapter's full-scale code path (SCALE="full", every size tiny) on tiny real-format

@@ -53,6 +53,9 @@ def test_cpu_threads_follow_the_scale_and_the_environment(monkeypatch):
     try:
         monkeypatch.delenv("BOOK_THREADS", raising=False)
         assert limit_cpu_threads(torch.device("cpu"), "ci") == 1
+        torch.set_num_threads(2)
+        assert limit_cpu_threads(torch.device("cpu"), "ci", threads_below_full=None) == 2
+        assert limit_cpu_threads(torch.device("cpu"), "full") == 2
         monkeypatch.setenv("BOOK_THREADS", "2")
         assert limit_cpu_threads(torch.device("cpu"), "ci") == 2
         monkeypatch.setenv("BOOK_THREADS", "many")

@@ -36,10 +36,13 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return resolved
 
 
-def limit_cpu_threads(device: torch.device, scale: str) -> int:
+def limit_cpu_threads(
+    device: torch.device, scale: str, *, threads_below_full: int | None = 1
+) -> int:
     """Set PyTorch's CPU threads for a chapter and return their number: ``$BOOK_THREADS``
-    when set; else one thread on the CPU below full scale (the book's small models spend a
-    second thread waiting, and on a shared laptop core it slows every other job); else the
+    when set; else, on the CPU below full scale, ``threads_below_full`` (one by default: the
+    book's small models spend a second thread waiting, and on a shared laptop core it slows
+    every other job; ``None`` for a chapter whose training gains from every core); else the
     library's default.
     """
     threads = os.environ.get("BOOK_THREADS")
@@ -47,8 +50,12 @@ def limit_cpu_threads(device: torch.device, scale: str) -> int:
         if not threads.isdigit() or int(threads) < 1:
             raise ValueError(f"BOOK_THREADS must be a positive integer, got {threads!r}")
         torch.set_num_threads(int(threads))
-    elif torch.device(device).type == "cpu" and check_scale(scale) != "full":
-        torch.set_num_threads(1)
+    elif (
+        threads_below_full is not None
+        and torch.device(device).type == "cpu"
+        and check_scale(scale) != "full"
+    ):
+        torch.set_num_threads(threads_below_full)
     return torch.get_num_threads()
 
 

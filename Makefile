@@ -50,8 +50,8 @@ browser-test: setup
 	BOOK_HTML=$(BOOK_HTML) CHROMIUM=$(CHROMIUM) BOOK_SCREENSHOTS=$(BOOK_BUILD)/screenshots \
 	  $(BIN)/python -m pytest tests/browser -p no:cacheprovider -v
 
-# the chapters run in JOBS processes at once (pytest-xdist; one notebook per process, its cells
-# in order), each chapter on one thread below full scale: one per core by default
+# the chapters and test files run in JOBS processes at once (pytest-xdist; a notebook's cells
+# stay in order in one process): one per core by default
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 NBVAL := --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider -n $(JOBS) --dist loadscope
 # with more than one job the chapters share the cores: one thread each ($BOOK_THREADS)

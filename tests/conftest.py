@@ -7,8 +7,8 @@ import os
 import pytest
 import torch
 
-if "PYTEST_XDIST_WORKER" in os.environ:  # make test runs one process per core: one thread each
-    torch.set_num_threads(1)
+if os.environ.get("BOOK_THREADS"):  # the Makefile's 1 when test files run side by side
+    torch.set_num_threads(int(os.environ["BOOK_THREADS"]))
 
 
 @pytest.fixture(scope="session")

@@ -337,8 +337,10 @@ def test_group_summary_and_heads():
     assert summary == {"worst": 0.0, "average": 0.625, "aligned": 0.75, "rare": 0.5}
     rng = np.random.default_rng(0)
     labels = [torch.as_tensor(rng.integers(0, 2, 60)) for _ in range(2)]
-    z = [torch.as_tensor(np.c_[y.numpy() * 3.0, rng.normal(size=(60, 3))], dtype=torch.float32)
-         for y in labels]
+    z = [
+        torch.as_tensor(np.c_[y.numpy() * 3.0, rng.normal(size=(60, 3))], dtype=torch.float32)
+        for y in labels
+    ]
     heads = fit_heads(z, labels)
     assert [h.score(x.numpy(), y.numpy()) for h, x, y in zip(heads, z, labels)] == [1.0, 1.0]
     assert fit_heads(z, labels, rows=slice(0, 20))[0].n_features_in_ == 4
@@ -357,8 +359,11 @@ def test_evaluate_scores_heads_groups_and_every_attacker(minilm, bottom, tmp_pat
         assert numbers[factor]["main"] == float((predicted == labels[f]).float().mean())
         for attacker in ("mlp", "mlp_std", "logreg"):
             assert numbers[factor][f"leak_{attacker}"] == leakage(
-                z[f], labels[1 - f], attacker=attacker, seed=0)
-        assert numbers[factor]["leak"] == max(numbers[factor]["leak_mlp_std"],
-                                              numbers[factor]["leak_logreg"])
-        assert numbers[factor]["worst"] == group_summary(predicted, labels[f],
-                                                         labels[1 - f])["worst"]
+                z[f], labels[1 - f], attacker=attacker, seed=0
+            )
+        assert numbers[factor]["leak"] == max(
+            numbers[factor]["leak_mlp_std"], numbers[factor]["leak_logreg"]
+        )
+        assert (
+            numbers[factor]["worst"] == group_summary(predicted, labels[f], labels[1 - f])["worst"]
+        )

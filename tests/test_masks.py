@@ -257,14 +257,17 @@ def test_flip_counts_count_the_entries_that_left_the_pruning_pattern():
 
 def test_randomly_flipped_sparsity_matches_its_expectation_and_the_extremes():
     gen = torch.Generator().manual_seed(0)
-    keep = {"a": torch.rand(200, 300, generator=gen) > 0.9,
-            "b": torch.rand(500, generator=gen) > 0.9}
+    keep = {
+        "a": torch.rand(200, 300, generator=gen) > 0.9,
+        "b": torch.rand(500, generator=gen) > 0.9,
+    }
     n = sum(k.numel() for k in keep.values())
     s = 1 - sum(int(k.sum()) for k in keep.values()) / n
     assert randomly_flipped_sparsity(keep, 0, seed=0) == pytest.approx(s)
     assert randomly_flipped_sparsity(keep, n, seed=0) == pytest.approx(1 - s)
     flips = n // 10
     assert randomly_flipped_sparsity(keep, flips, seed=1) == pytest.approx(
-        s + flips / n * (1 - 2 * s), abs=3e-3)
+        s + flips / n * (1 - 2 * s), abs=3e-3
+    )
     with pytest.raises(ValueError, match="n_flips"):
         randomly_flipped_sparsity(keep, n + 1, seed=0)

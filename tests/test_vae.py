@@ -18,8 +18,7 @@ def test_word_sequences_index_pad_and_mark_unknown_words():
     assert train.lengths.tolist() == [4, 5]
     test = WordSequences.build([["the", "awful", "film"]], train.vocabulary)
     assert test.ids[0, 2] == UNK and test.ids[0, 3] == film
-    capped = WordSequences.build([["b", "a", "b"], ["c", "b", "a"]], max_vocabulary=6,
-                                 max_length=2)
+    capped = WordSequences.build([["b", "a", "b"], ["c", "b", "a"]], max_vocabulary=6, max_length=2)
     assert capped.vocabulary[4:] == ["b", "a"], "most frequent first, ties alphabetical"
     assert capped.lengths.tolist() == [4, 4] and capped.ids[1, 1] == UNK
     with pytest.raises(ValueError, match="at least one word"):
@@ -78,12 +77,14 @@ def test_vae_reads_precomputed_encoder_states():
     offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
     states = BottomStates(torch.randn(int(offsets[-1]), 6), offsets, start=2)
     vae = _small(len(words.vocabulary), input_size=6)
-    history = train_text_vae(vae, words, labels, VAEConfig(epochs=2, batch_size=16),
-                             states=states, progress=False)
+    history = train_text_vae(
+        vae, words, labels, VAEConfig(epochs=2, batch_size=16), states=states, progress=False
+    )
     assert len(history["loss"]) == 2 * 3
     assert vae_latents(vae, words, states=states)[0].shape == (40, 4)
     with pytest.raises(ValueError, match="give states exactly"):
         train_text_vae(vae, words, labels, progress=False)
     with pytest.raises(ValueError, match="one entry per sentence"):
-        train_text_vae(_small(len(words.vocabulary)), words, (labels[0][:3], labels[1]),
-                       progress=False)
+        train_text_vae(
+            _small(len(words.vocabulary)), words, (labels[0][:3], labels[1]), progress=False
+        )

@@ -293,9 +293,7 @@ def flip_counts(masks: FactorMasks, keep: Mapping[str, torch.Tensor]) -> list[in
     return counts
 
 
-def randomly_flipped_sparsity(
-    keep: Mapping[str, torch.Tensor], n_flips: int, seed: int
-) -> float:
+def randomly_flipped_sparsity(keep: Mapping[str, torch.Tensor], n_flips: int, seed: int) -> float:
     """Sparsity of the pattern ``keep`` after ``n_flips`` uniformly random entries (over all
     its maps together) change state: the control of footnote 4's "refinement changes the
     sparsity only slightly". A flip is as likely to hit a pruned entry as its share ``s``, so

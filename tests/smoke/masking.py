@@ -11,8 +11,10 @@ from tests.tiny_models import build_tiny_model
 from utils.corpus import generate
 
 N_TRAIN, N_TEST, N_PARAPHRASE = 40, 40, 30
-HEADER = ("tconst\ttitleType\tprimaryTitle\toriginalTitle\tisAdult\tstartYear\tendYear\t"
-          "runtimeMinutes\tgenres\n")
+HEADER = (
+    "tconst\ttitleType\tprimaryTitle\toriginalTitle\tisAdult\tstartYear\tendYear\t"
+    "runtimeMinutes\tgenres\n"
+)
 
 
 def write_imdb(folder: Path, n: int = 200) -> None:
@@ -24,19 +26,24 @@ def write_imdb(folder: Path, n: int = 200) -> None:
     for i, sentence in enumerate(corpus):
         polarity = "pos" if sentence.meta["sentiment"] == "positive" else "neg"
         movie = f"tt{i:07d}"
-        basics.append(f"{movie}\tmovie\tM{i}\tM{i}\t0\t2000\t\\N\t90\t"
-                      f"{sentence.meta['genre'].capitalize()},Romance\n")
+        basics.append(
+            f"{movie}\tmovie\tM{i}\tM{i}\t0\t2000\t\\N\t90\t"
+            f"{sentence.meta['genre'].capitalize()},Romance\n"
+        )
         reviews = folder / "aclImdb" / "train" / polarity
         reviews.mkdir(parents=True, exist_ok=True)
         (reviews / f"{len(urls[polarity])}_7.txt").write_text(
-            sentence.text + "<br /><br />", encoding="utf-8")
+            sentence.text + "<br /><br />", encoding="utf-8"
+        )
         urls[polarity].append(f"http://www.imdb.com/title/{movie}/usercomments\n")
     for polarity in ("pos", "neg"):
         (folder / "aclImdb" / "train" / polarity / f"{len(urls[polarity])}_1.txt").write_text(
-            "A film of two genres.", encoding="utf-8")
+            "A film of two genres.", encoding="utf-8"
+        )
         urls[polarity].append("http://www.imdb.com/title/tt9999999/usercomments\n")
-        (folder / "aclImdb" / "train" / f"urls_{polarity}.txt").write_text("".join(
-            urls[polarity]), encoding="utf-8")
+        (folder / "aclImdb" / "train" / f"urls_{polarity}.txt").write_text(
+            "".join(urls[polarity]), encoding="utf-8"
+        )
         for split in ("test",):  # an empty test split of the aclImdb layout
             (folder / "aclImdb" / split / polarity).mkdir(parents=True, exist_ok=True)
             (folder / "aclImdb" / split / f"urls_{polarity}.txt").write_text("")
@@ -57,15 +64,18 @@ def write_probes(folder: Path, n: int = 60) -> None:
     corpus = generate("paraphrase", n=n, seed=1)
     folder.mkdir(parents=True, exist_ok=True)
     labels = {
-        "word_content.txt": lambda s: next(w for w, u in zip(s.layer("lemma"), s.layer("upos"))
-                                           if u in ("NOUN", "VERB", "ADJ")),
+        "word_content.txt": lambda s: next(
+            w for w, u in zip(s.layer("lemma"), s.layer("upos")) if u in ("NOUN", "VERB", "ADJ")
+        ),
         "tree_depth.txt": lambda s: str(len(s.text) // 10),
-        "top_constituents.txt": lambda s: (s.meta["rewrite"] if s.meta["role"] == "rewrite"
-                                           else "canonical"),
+        "top_constituents.txt": lambda s: (
+            s.meta["rewrite"] if s.meta["role"] == "rewrite" else "canonical"
+        ),
     }
     for name, label in labels.items():
-        lines = [f"{'tr' if i < 2 * n else 'te'}\t{label(s)}\t{s.text}\n"
-                 for i, s in enumerate(corpus)]
+        lines = [
+            f"{'tr' if i < 2 * n else 'te'}\t{label(s)}\t{s.text}\n" for i, s in enumerate(corpus)
+        ]
         (folder / name).write_text("".join(lines), encoding="utf-8")
     sts = []
     for i in range(n):

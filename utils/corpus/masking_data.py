@@ -94,8 +94,10 @@ def read_movie_genres(basics: str | os.PathLike) -> dict[str, set[str]]:
             continue
         fields = line.split("\t")
         if len(fields) != len(columns):
-            raise ValueError(f"{path}:{number}: {len(fields)} tab-separated fields, the header "
-                             f"has {len(columns)}")
+            raise ValueError(
+                f"{path}:{number}: {len(fields)} tab-separated fields, the header "
+                f"has {len(columns)}"
+            )
         value = fields[genre_col]
         genres[fields[id_col]] = set() if value == "\\N" else set(value.split(","))
     return genres
@@ -166,18 +168,29 @@ def read_imdb_genres(
                 files.append((int(match.group(1)), match.group(2), path))
             for review_id, rating, path in sorted(files):
                 if review_id >= len(movies):
-                    raise ValueError(f"{path}: review {review_id} has no line in {urls} "
-                                     f"({len(movies)} lines)")
+                    raise ValueError(
+                        f"{path}: review {review_id} has no line in {urls} ({len(movies)} lines)"
+                    )
                 movie = movies[review_id]
                 found = [g for g in genres if g in movie_genres.get(movie, ())]
                 if len(found) != 1:
                     continue
-                sentences.append(_sentence(path.read_text(encoding="utf-8"), {
-                    "sentiment": sentiment, "genre": wanted[found[0]], "movie": movie,
-                    "rating": rating, "sent_id": f"imdb-{split}-{polarity}-{review_id}"}))
+                sentences.append(
+                    _sentence(
+                        path.read_text(encoding="utf-8"),
+                        {
+                            "sentiment": sentiment,
+                            "genre": wanted[found[0]],
+                            "movie": movie,
+                            "rating": rating,
+                            "sent_id": f"imdb-{split}-{polarity}-{review_id}",
+                        },
+                    )
+                )
     if not sentences:
-        raise ValueError(f"{root}: no review of a movie whose genres in {basics} include "
-                         f"exactly one of {genres}")
+        raise ValueError(
+            f"{root}: no review of a movie whose genres in {basics} include exactly one of {genres}"
+        )
     return Corpus(sentences)
 
 
@@ -227,23 +240,31 @@ def correlated_splits(
             raise ValueError(f"{name} must be even (balanced sentiment), got {n}")
     check_prob("p_aligned", p_aligned)
     groups: dict[tuple[str, str], list[int]] = {
-        (s, g): [] for s in ("positive", "negative") for g in ("drama", "horror")}
+        (s, g): [] for s in ("positive", "negative") for g in ("drama", "horror")
+    }
     for i, key in enumerate(zip(pool.meta("sentiment"), pool.meta("genre"), strict=True)):
         if key not in groups:
-            raise ValueError(f"{source}: sentence {i} has (sentiment, genre) = {key}; expected "
-                             "positive/negative and drama/horror")
+            raise ValueError(
+                f"{source}: sentence {i} has (sentiment, genre) = {key}; expected "
+                "positive/negative and drama/horror"
+            )
         groups[key].append(i)
     need = {key: 0 for key in groups}
     for n, p in ((n_train, p_aligned), (n_test, 0.5)):
         aligned = round(n // 2 * p)
         for key in groups:
             need[key] += aligned if key in ALIGNED else n // 2 - aligned
-    short = {f"{s}/{g}": (len(groups[(s, g)]), need[(s, g)]) for s, g in groups
-             if len(groups[(s, g)]) < need[(s, g)]}
+    short = {
+        f"{s}/{g}": (len(groups[(s, g)]), need[(s, g)])
+        for s, g in groups
+        if len(groups[(s, g)]) < need[(s, g)]
+    }
     if short:
-        raise ValueError(f"{source}: too few reviews for {n_train} training (P(aligned) = "
-                         f"{p_aligned}) and {n_test} test reviews; (have, need) per group: "
-                         f"{short}")
+        raise ValueError(
+            f"{source}: too few reviews for {n_train} training (P(aligned) = "
+            f"{p_aligned}) and {n_test} test reviews; (have, need) per group: "
+            f"{short}"
+        )
     rng = random.Random(seed)
     for members in groups.values():
         rng.shuffle(members)
@@ -291,8 +312,10 @@ def read_paranmt(
             continue
         fields = line.split("\t")
         if len(fields) not in (2, 3) or not all(f.strip() for f in fields[:2]):
-            raise ValueError(f"{path}:{number}: expected sentence<TAB>paraphrase[<TAB>score], "
-                             f"got {len(fields)} field(s)")
+            raise ValueError(
+                f"{path}:{number}: expected sentence<TAB>paraphrase[<TAB>score], "
+                f"got {len(fields)} field(s)"
+            )
         meta = {"group": str(len(sentences) // 2)}
         if len(fields) == 3:
             try:
@@ -313,7 +336,8 @@ def read_paranmt(
 
 #: English closed-class words (determiners, pronouns, prepositions, conjunctions, auxiliaries,
 #: negation and a few adverbs of degree): what :func:`paraphrase_triplets` keeps.
-FUNCTION_WORDS = frozenset("""
+FUNCTION_WORDS = frozenset(
+    """
 a an the this that these those some any no every each either neither both all another such
 what which who whom whose where when why how whether if than then so as because although
 though while unless until since before after once
@@ -327,7 +351,8 @@ be am is are was were been being have has had having do does did doing will woul
 should can could may might must 's 're 've 'd 'll 'm
 there here very too also just only even still more most less least much many few quite
 rather really
-""".split())
+""".split()
+)
 _SUFFIXES = ("ing", "ed", "ly", "s")
 
 
@@ -379,10 +404,14 @@ def paraphrase_triplets(pairs: Corpus, seed: int = 0) -> Corpus:
             others = [w for w in choices if w.lower() != word.lower()]
             swapped.append(others[rng.randrange(len(others))] if others else word)
         rewrite = pairs[2 * i + 1]
-        for role, forms in (("original", reference.forms), ("rewrite", rewrite.forms),
-                            ("swap", swapped)):
-            out.append(Sentence(list(forms), {}, {"text": " ".join(forms), "group": str(i),
-                                                  "role": role}))
+        for role, forms in (
+            ("original", reference.forms),
+            ("rewrite", rewrite.forms),
+            ("swap", swapped),
+        ):
+            out.append(
+                Sentence(list(forms), {}, {"text": " ".join(forms), "group": str(i), "role": role})
+            )
     return Corpus(out)
 
 
@@ -399,8 +428,10 @@ def read_senteval_probe(path: str | os.PathLike) -> dict[str, Corpus]:
             continue
         fields = line.split("\t")
         if len(fields) != 3:
-            raise ValueError(f"{path}:{number}: expected SPLIT<TAB>LABEL<TAB>SENTENCE, got "
-                             f"{len(fields)} field(s)")
+            raise ValueError(
+                f"{path}:{number}: expected SPLIT<TAB>LABEL<TAB>SENTENCE, got "
+                f"{len(fields)} field(s)"
+            )
         split, label, text = fields
         if split not in _SPLITS:
             raise ValueError(f"{path}:{number}: split {split!r} is not one of {tuple(_SPLITS)}")
@@ -430,9 +461,11 @@ def read_stsb(path: str | os.PathLike) -> tuple[Corpus, np.ndarray]:
             continue
         fields = line.split("\t")
         if len(fields) < 7:
-            raise ValueError(f"{path}:{number}: expected at least 7 tab-separated fields "
-                             f"(genre, file, year, id, score, sentence 1, sentence 2), got "
-                             f"{len(fields)}")
+            raise ValueError(
+                f"{path}:{number}: expected at least 7 tab-separated fields "
+                f"(genre, file, year, id, score, sentence 1, sentence 2), got "
+                f"{len(fields)}"
+            )
         try:
             score = float(fields[4])
         except ValueError:
@@ -440,8 +473,10 @@ def read_stsb(path: str | os.PathLike) -> tuple[Corpus, np.ndarray]:
         if not 0.0 <= score <= 5.0:
             raise ValueError(f"{path}:{number}: score {score} outside [0, 5]")
         group = str(len(scores))
-        sentences += [_sentence(fields[5], {"group": group}), _sentence(fields[6],
-                                                                        {"group": group})]
+        sentences += [
+            _sentence(fields[5], {"group": group}),
+            _sentence(fields[6], {"group": group}),
+        ]
         scores.append(score)
     if not scores:
         raise ValueError(f"{path}: no sentence pair")

@@ -45,8 +45,12 @@ def group_summary(
     groups = group_accuracies(predicted, target, other)
     aligned = [a for (t, o), a in groups.items() if t != o]
     rare = [a for (t, o), a in groups.items() if t == o]
-    return {"worst": min(groups.values()), "average": float(np.mean(list(groups.values()))),
-            "aligned": float(np.mean(aligned)), "rare": float(np.mean(rare))}
+    return {
+        "worst": min(groups.values()),
+        "average": float(np.mean(list(groups.values()))),
+        "aligned": float(np.mean(aligned)),
+        "rare": float(np.mean(rare)),
+    }
 
 
 def fit_heads(
@@ -56,8 +60,10 @@ def fit_heads(
 ) -> list[LogisticRegression]:
     """Logistic-regression heads (the Untuned recipe), one per factor, on the training vectors
     ``(z_a, z_b)`` of a frozen model and the factors' class indices (``rows``: a subset)."""
-    return [LogisticRegression(max_iter=2000).fit(z[rows].numpy(), y[rows].numpy())
-            for z, y in zip(z_train, labels, strict=True)]
+    return [
+        LogisticRegression(max_iter=2000).fit(z[rows].numpy(), y[rows].numpy())
+        for z, y in zip(z_train, labels, strict=True)
+    ]
 
 
 def evaluate(
@@ -112,14 +118,20 @@ def evaluate(
             numbers[factor] = {
                 "main": float((predicted == labels[f]).float().mean()),
                 **group_summary(predicted, labels[f], labels[1 - f]),
-                **{f"leak_{a}": leakage(z[f], labels[1 - f], attacker=a, seed=seed)
-                   for a in attackers},
+                **{
+                    f"leak_{a}": leakage(z[f], labels[1 - f], attacker=a, seed=seed)
+                    for a in attackers
+                },
             }
             if all(a in attackers for a in LEAK_ATTACKERS):
-                numbers[factor]["leak"] = max(numbers[factor][f"leak_{a}"]
-                                              for a in LEAK_ATTACKERS)
+                numbers[factor]["leak"] = max(numbers[factor][f"leak_{a}"] for a in LEAK_ATTACKERS)
         return numbers
 
-    key = {"z": list(z), "predicted": predictions, "labels": list(labels),
-           "attackers": list(attackers), "seed": seed}
+    key = {
+        "z": list(z),
+        "predicted": predictions,
+        "labels": list(labels),
+        "attackers": list(attackers),
+        "seed": seed,
+    }
     return {"z": z, **cached("masking-evaluations", key, build, description="evaluation")}

@@ -143,15 +143,14 @@ class Untuned(nn.Module):
         return z, z
 
 
-def random_masks(
-    layers: nn.ModuleList, like: FactorMasks, seed: int, init: float
-) -> FactorMasks:
+def random_masks(layers: nn.ModuleList, like: FactorMasks, seed: int, init: float) -> FactorMasks:
     """The random-mask control: masks of ``like``'s kind (weights, Eq. 1, or hidden units,
     Eq. 2) over ``layers`` that drop a uniformly random set of entries, as large a share per
     factor as ``like`` drops (scores ``init`` on kept entries, 0 on dropped ones, at
     ``like``'s threshold)."""
-    control = FactorMasks(layers, like.kind, n_factors=like.n_factors, init=init,
-                          threshold=like.threshold)
+    control = FactorMasks(
+        layers, like.kind, n_factors=like.n_factors, init=init, threshold=like.threshold
+    )
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for scores in control.scores.values():

@@ -101,6 +101,20 @@ def test_masked_linear_rejects_unknown_kind():
 
 
 @pytest.mark.parametrize("kind", ["weights", "hidden"])
+def test_one_factors_binary_mask_is_its_row_and_back_propagates_to_it_alone(kind):
+    layers = nn.ModuleList([nn.ModuleDict({"dense": nn.Linear(6, 4)})])
+    masks = FactorMasks(layers, kind, linears=("dense",))
+    with torch.no_grad():
+        masks.scores["0-dense"].uniform_(0.0, 0.02, generator=torch.Generator().manual_seed(0))
+    for factor in (0, 1):
+        assert torch.equal(masks.binary("0.dense", factor), masks.binary("0.dense")[factor])
+    upstream = torch.randn(masks.scores["0-dense"].shape[1:])
+    (masks.binary("0.dense", 1) * upstream).sum().backward()
+    grad = masks.scores["0-dense"].grad
+    assert torch.equal(grad[1], upstream) and not grad[0].any()
+
+
+@pytest.mark.parametrize("kind", ["weights", "hidden"])
 def test_masked_top_equals_naive_masked_model(minilm, kind):
     model, tokenizer = minilm
     start = 4

@@ -32,6 +32,25 @@ def test_the_same_seed_gives_the_same_probe_and_chunks_change_nothing():
     assert mlp_accuracy(first, x, y, chunk=7) == mlp_accuracy(first, x, y)
 
 
+def test_the_probe_depends_on_its_seed_alone_not_on_the_global_generator():
+    x, y = xor()
+    torch.manual_seed(0)
+    first = train_mlp_probe(x, y, 2, hidden=8, epochs=1, seed=3)
+    torch.rand(5)  # the global generator moves on; the probe must not
+    second = train_mlp_probe(x, y, 2, hidden=8, epochs=1, seed=3)
+    third = train_mlp_probe(x, y, 2, hidden=8, epochs=1, seed=4)
+    assert all(torch.equal(a, b) for a, b in zip(first.parameters(), second.parameters()))
+    assert not torch.equal(first[0].weight, third[0].weight)
+
+
+def test_mlp_accuracy_equals_a_row_by_row_count():
+    x, y = xor(50)
+    probe = train_mlp_probe(x, y, 2, hidden=8, epochs=1)
+    with torch.no_grad():
+        naive = sum(int(probe(row[None]).argmax(1)) == int(label) for row, label in zip(x, y))
+    assert mlp_accuracy(probe, x, y, chunk=16) == naive / len(y)
+
+
 def test_bad_labels_are_named():
     x, y = xor(10)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\)"):

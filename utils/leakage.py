@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from utils.mlp_probe import mlp
+
 __all__ = ["ATTACKERS", "leakage", "mlp_attacker"]
 
 
@@ -27,14 +29,7 @@ def mlp_attacker(
 ) -> nn.Module:
     """A one-hidden-layer ReLU MLP trained full-batch with Adam on ``(x, y)`` (the paper's
     "single layer MLP" attacker; sklearn's ``MLPClassifier((64,))`` in PyTorch)."""
-    gen = torch.Generator().manual_seed(seed)
-    n_classes = int(y.max()) + 1
-    net = nn.Sequential(nn.Linear(x.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
-    with torch.no_grad():
-        for layer in (net[0], net[2]):
-            bound = layer.in_features**-0.5
-            layer.weight.copy_((torch.rand(layer.weight.shape, generator=gen) * 2 - 1) * bound)
-            layer.bias.copy_((torch.rand(layer.bias.shape, generator=gen) * 2 - 1) * bound)
+    net = mlp(x.shape[1], hidden, int(y.max()) + 1, torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     for _ in range(steps):
         loss = nn.functional.cross_entropy(net(x), y)

@@ -135,9 +135,12 @@ class FactorMasks(nn.Module):
                 scores[_key(self.names[-1])] = nn.Parameter(param)
         self.scores = nn.ParameterDict(scores)
 
-    def binary(self, name: str) -> torch.Tensor:
-        """``(n_factors, ...)`` binary masks of one map (straight-through, Eq. 10-11)."""
-        return binarize(self.scores[_key(name)], self.threshold)
+    def binary(self, name: str, factor: int | None = None) -> torch.Tensor:
+        """Binary masks of one map (straight-through, Eq. 10-11): ``(n_factors, ...)``, or
+        one factor's alone (which binarises, and back-propagates through, that factor's
+        scores only)."""
+        scores = self.scores[_key(name)]
+        return binarize(scores if factor is None else scores[factor], self.threshold)
 
     def layer_of(self, name: str) -> int:
         """Index (among the masked layers) of the layer a map belongs to."""
@@ -220,7 +223,7 @@ class _MaskedLinear(nn.Module):
         self.name, self.factor = name, factor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mask = self.masks.binary(self.name)[self.factor]
+        mask = self.masks.binary(self.name, self.factor)
         return masked_linear(x, self.linear, mask, self.masks.kind)
 
 

@@ -14,7 +14,21 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["train_mlp_probe", "mlp_accuracy"]
+__all__ = ["mlp", "mlp_accuracy", "train_mlp_probe"]
+
+
+def mlp(n_in: int, hidden: int, n_out: int, generator: torch.Generator) -> nn.Sequential:
+    """``Linear(n_in, hidden) -> ReLU -> Linear(hidden, n_out)``, each weight and bias drawn
+    from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (the distribution of ``nn.Linear``'s own
+    initialisation) with ``generator``: reproducible from its seed whatever the global
+    generator went through before."""
+    net = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    with torch.no_grad():
+        for layer in (net[0], net[2]):
+            bound = layer.in_features**-0.5
+            for param in (layer.weight, layer.bias):
+                param.copy_((torch.rand(param.shape, generator=generator) * 2 - 1) * bound)
+    return net
 
 
 def train_mlp_probe(
@@ -54,10 +68,8 @@ def train_mlp_probe(
         raise ValueError(f"x must be (N, D) and y (N,), got {tuple(x.shape)} and {tuple(y.shape)}")
     if len(y) and not 0 <= int(y.min()) <= int(y.max()) < n_classes:
         raise ValueError(f"labels must lie in [0, {n_classes}), got {int(y.min())}..{int(y.max())}")
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # nn.Linear's initialisation
-    probe = nn.Sequential(nn.Linear(x.shape[1], hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
-    probe = probe.to(device)
+    generator = torch.Generator().manual_seed(seed)  # the initialisation, then the shuffles
+    probe = mlp(x.shape[1], hidden, n_classes, generator).to(device)
     optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
     for _ in tqdm(range(epochs), desc="MLP probe", disable=not progress, leave=False):
         for rows in torch.randperm(len(x), generator=generator).split(batch_size):

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from utils.mlp_probe import mlp
+from utils.mlp_probe import seeded_mlp
 
 __all__ = ["ATTACKERS", "leakage", "mlp_attacker"]
 
@@ -29,7 +29,7 @@ def mlp_attacker(
 ) -> nn.Module:
     """A one-hidden-layer ReLU MLP trained full-batch with Adam on ``(x, y)`` (the paper's
     "single layer MLP" attacker; sklearn's ``MLPClassifier((64,))`` in PyTorch)."""
-    net = mlp(x.shape[1], hidden, int(y.max()) + 1, torch.Generator().manual_seed(seed))
+    net = seeded_mlp(x.shape[1], hidden, int(y.max()) + 1, torch.Generator().manual_seed(seed))
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=weight_decay)
     for _ in range(steps):
         loss = nn.functional.cross_entropy(net(x), y)

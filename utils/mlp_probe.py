@@ -14,10 +14,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["mlp", "mlp_accuracy", "train_mlp_probe"]
+__all__ = ["mlp_accuracy", "seeded_mlp", "train_mlp_probe"]
 
 
-def mlp(n_in: int, hidden: int, n_out: int, generator: torch.Generator) -> nn.Sequential:
+def seeded_mlp(n_in: int, hidden: int, n_out: int, generator: torch.Generator) -> nn.Sequential:
     """``Linear(n_in, hidden) -> ReLU -> Linear(hidden, n_out)``, each weight and bias drawn
     from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` (the distribution of ``nn.Linear``'s own
     initialisation) with ``generator``: reproducible from its seed whatever the global
@@ -69,7 +69,7 @@ def train_mlp_probe(
     if len(y) and not 0 <= int(y.min()) <= int(y.max()) < n_classes:
         raise ValueError(f"labels must lie in [0, {n_classes}), got {int(y.min())}..{int(y.max())}")
     generator = torch.Generator().manual_seed(seed)  # the initialisation, then the shuffles
-    probe = mlp(x.shape[1], hidden, n_classes, generator).to(device)
+    probe = seeded_mlp(x.shape[1], hidden, n_classes, generator).to(device)
     optimizer = torch.optim.Adam(probe.parameters(), lr=lr)
     for _ in tqdm(range(epochs), desc="MLP probe", disable=not progress, leave=False):
         for rows in torch.randperm(len(x), generator=generator).split(batch_size):

@@ -96,4 +96,5 @@ def parameters(workdir: Path, family: str = "bpe") -> dict[str, object]:
             "N_PROBE": 40,
             "STEPS": 3, "BATCH": 4, "MICRO_BATCH": 3, "MASK_LR": 5e-3, "REFINE_STEPS": 2,
             "SPARSITIES": [0.0, 0.9], "N_PARAPHRASE": N_PARAPHRASE, "PARAPHRASE_STEPS": 2,
-            "N_REPLICATES": 1, "TSNE_POINTS": 40, "VAE_EPOCHS": 2}  # fmt: skip
+            # two replicates: each draws its own splits, probe sentences and content swaps
+            "N_REPLICATES": 2, "TSNE_POINTS": 40, "VAE_EPOCHS": 2}  # fmt: skip

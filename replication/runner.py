@@ -20,7 +20,7 @@ from typing import Any
 from utils.cache import atomic_write
 from utils.results import published, read_results, results_dir, verdict_counts
 from utils.runtime import check_scale, resolve_device
-from utils.verdicts import NOT_TESTED, VERDICTS
+from utils.verdicts import NOT_TESTED, VERDICTS, Rule
 
 # papermill reads a parameters cell line by line; the lines of a chapter's multi-line BY_SCALE
 # table are not parameters of their own, and its warning for each of them is noise
@@ -154,13 +154,20 @@ def _fmt(value: Any) -> str:
 
 
 def _effect(claim: dict[str, Any]) -> str:
-    """'0.12 [0.08, 0.15] n=3 (3 on the paper's side)', or '-' without measurements."""
+    """'0.12 [0.08, 0.15] n=3 (3 on the paper's side, 3 needed)', or '-' without
+    measurements. A count one replicate from what the rule needs is a verdict that another
+    draw of the data can change."""
     if "mean" not in claim:
         return "-"
     low, high = claim["interval"]
     text = f"{claim['mean']:.3g} [{low:.3g}, {high:.3g}] n={claim['n']}"
     if "on_side" in claim:
-        text += f" ({claim['on_side']} on the paper's side)"
+        needed = (
+            f", {Rule(**claim['rule_spec']).needed(claim['n'])} needed"
+            if "rule_spec" in claim
+            else ""
+        )
+        text += f" ({claim['on_side']} on the paper's side{needed})"
     return text
 
 

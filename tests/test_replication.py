@@ -60,9 +60,11 @@ RUN = {
             "id": "top_beats_random",
             "claim": "Top beats random.",
             "verdict": "reproduced",
-            "rule": "effect > 0 in at least 3 of 3 replicates",
+            "rule": "effect > 0 in at least 2 of 3 replicates",
+            "rule_spec": {"threshold": 0.0, "share": 0.5, "strict": True, "interval": True},
             "n": 3,
-            "effects": [0.1, 0.2, 0.3],
+            "on_side": 2,
+            "effects": [0.0, 0.2, 0.4],
             "mean": 0.2,
             "interval": [0.1, 0.3],
             "paper": 0.4,
@@ -94,7 +96,11 @@ def test_report_puts_ours_beside_the_paper(tmp_path, monkeypatch):
     assert "[0.5, 0.25]" in text
     assert "precondition lm_learned: FAILED (train longer)" in text
     assert "claims: 3 in the inventory; reproduced: 1" in text and "not tested: 2" in text
-    assert "effect 0.2 [0.1, 0.3] n=3; control 0 [0, 0] n=3 (fails); paper 0.4" in text
+    # a count is shown beside what the rule needs: 2 of 3 for "most"
+    assert (
+        "effect 0.2 [0.1, 0.3] n=3 (2 on the paper's side, 2 needed); control 0 [0, 0] n=3 "
+        "(fails); paper 0.4" in text
+    )
     assert "the run stopped before this claim's cell" in text
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from utils.cache import atomic_write
 from utils.results import published, read_results, results_dir, verdict_counts
 from utils.runtime import check_scale, resolve_device
-from utils.verdicts import NOT_TESTED, VERDICTS, Rule
+from utils.verdicts import NOT_TESTED, VERDICTS
 
 # papermill reads a parameters cell line by line; the lines of a chapter's multi-line BY_SCALE
 # table are not parameters of their own, and its warning for each of them is noise
@@ -162,12 +162,7 @@ def _effect(claim: dict[str, Any]) -> str:
     low, high = claim["interval"]
     text = f"{claim['mean']:.3g} [{low:.3g}, {high:.3g}] n={claim['n']}"
     if "on_side" in claim:
-        needed = (
-            f", {Rule(**claim['rule_spec']).needed(claim['n'])} needed"
-            if "rule_spec" in claim
-            else ""
-        )
-        text += f" ({claim['on_side']} on the paper's side{needed})"
+        text += f" ({claim['on_side']} on the paper's side, {claim['needed']} needed)"
     return text
 
 

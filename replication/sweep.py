@@ -35,7 +35,7 @@ from replication.runner import ROOT, RUN_STATUS, check_parameters, format_report
 from utils.cache import atomic_write
 from utils.results import published, verdict_counts
 from utils.runtime import check_scale
-from utils.verdicts import NOT_TESTED, Rule, decide
+from utils.verdicts import NOT_TESTED, Rule, decision_record
 
 JOB_STATUS = "job.json"
 ENGINES = ("local", "slurm", "pbs")
@@ -324,32 +324,16 @@ def pool_claims(chapter: str, runs: Sequence[dict[str, Any]]) -> list[dict[str, 
         effects = [e for c in tested for e in c["effects"]]
         with_control = [c for c in tested if c.get("control")]
         control = [e for c in with_control for e in c["control"]["effects"]]
-        verdict, summary, control_summary = decide(effects, rule, control or None)
-        record = {
-            "id": entry["id"],
-            "claim": entry["claim"],
-            "verdict": verdict,
-            "rule": rule.describe(len(effects)),
-            "rule_spec": asdict(rule),
-            "n": len(effects),
-            "on_side": summary.on_side,
-            "effects": summary.effects,
-            "mean": summary.mean,
-            "interval": summary.interval,
-            "paper": tested[0].get("paper"),
-            "runs": len(tested),
-            "runs_not_tested": len(records) - len(tested),
-            "control": None,
-        }
-        if control_summary is not None:
-            record["control"] = {
-                "n": len(control),
-                "effects": control_summary.effects,
-                "mean": control_summary.mean,
-                "interval": control_summary.interval,
-                "passes": control_summary.passes,
+        pooled.append(
+            {
+                "id": entry["id"],
+                "claim": entry["claim"],
+                **decision_record(effects, rule, control or None),
+                "paper": tested[0].get("paper"),
+                "runs": len(tested),
+                "runs_not_tested": len(records) - len(tested),
             }
-        pooled.append(record)
+        )
     return pooled
 
 

@@ -64,12 +64,15 @@ RUN = {
             "rule_spec": {"threshold": 0.0, "share": 0.5, "strict": True, "interval": True},
             "n": 3,
             "on_side": 2,
+            "needed": 2,
             "effects": [0.0, 0.2, 0.4],
             "mean": 0.2,
             "interval": [0.1, 0.3],
             "paper": 0.4,
             "control": {
                 "n": 3,
+                "on_side": 0,
+                "needed": 2,
                 "effects": [0, 0, 0],
                 "mean": 0.0,
                 "interval": [0, 0],
@@ -99,7 +102,7 @@ def test_report_puts_ours_beside_the_paper(tmp_path, monkeypatch):
     # a count is shown beside what the rule needs: 2 of 3 for "most"
     assert (
         "effect 0.2 [0.1, 0.3] n=3 (2 on the paper's side, 2 needed); control 0 [0, 0] n=3 "
-        "(fails); paper 0.4" in text
+        "(0 on the paper's side, 2 needed) (fails); paper 0.4" in text
     )
     assert "the run stopped before this claim's cell" in text
 

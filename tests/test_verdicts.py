@@ -8,6 +8,7 @@ from utils.verdicts import (
     Rule,
     bootstrap_interval,
     decide,
+    decision_record,
     sign_test,
 )
 
@@ -64,6 +65,22 @@ def test_decide_tells_the_four_outcomes_apart():
     assert verdict == NOT_DISCRIMINATING and control.passes and summary.on_side == 2
     # a claim that fails its rule is "not reproduced" whatever its control does
     assert decide([-0.2, -0.3], rule, control=[0.1, 0.2])[0] == NOT_REPRODUCED
+
+
+def test_a_record_names_the_count_needed_and_the_verdicts_one_replicate_away():
+    most = Rule(share=0.5, strict=True, interval=False)  # 10 of 18 needed
+    record = decision_record([1.0] * 9 + [-1.0] * 9, most, control=[-1.0, -1.0])
+    assert record["verdict"] == NOT_REPRODUCED and (record["on_side"], record["needed"]) == (9, 10)
+    assert record["one_replicate_from_flip"] and (
+        record["control"]["on_side"],
+        record["control"]["needed"],
+    ) == (0, 2)
+    assert decision_record([1.0] * 10 + [-1.0] * 8, most)["one_replicate_from_flip"]
+    assert not decision_record([1.0] * 12 + [-1.0] * 6, most)["one_replicate_from_flip"]
+    every = Rule(interval=False)
+    # 17 of 18 against "every" is one away; 18 of 18 is not listed (no replicate may be off)
+    assert every.one_replicate_from_flip(17, 18) and not every.one_replicate_from_flip(18, 18)
+    assert decision_record([1.0, 2.0], every, control=[1.0, 1.0])["verdict"] == NOT_DISCRIMINATING
 
 
 def test_bad_effects_are_named():

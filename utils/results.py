@@ -19,7 +19,8 @@ cache), so whatever a run reached is on disk even if a later cell fails::
     assert verdict                                   # only for claims shown stable across seeds
     results.finish()                                 # every other id: "not tested", with why
 
-The verdicts are decided by :func:`utils.verdicts.decide`.
+The verdicts and what is recorded beside them come from
+:func:`utils.verdicts.decision_record`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ import torch
 
 from utils.cache import atomic_write, cache_dir
 from utils.runtime import check_scale
-from utils.verdicts import NOT_TESTED, VERDICTS, Rule, decide
+from utils.verdicts import NOT_TESTED, VERDICTS, Rule, decision_record
 
 ENV_VAR = "BOOK_RESULTS_DIR"
 
@@ -238,33 +239,12 @@ class Results:
                     "measured": {**measured, "unfit": unfit},
                 },
             )
-        verdict, summary, control_summary = decide(effects, rule, control)
         record = {
-            "verdict": verdict,
-            "rule": rule.describe(len(summary.effects)),
-            "rule_spec": asdict(rule),
-            "n": len(summary.effects),
-            "on_side": summary.on_side,
-            "effects": summary.effects,
-            "mean": summary.mean,
-            "interval": summary.interval,
-            "sign_p": summary.sign_p,
-            "control": None,
+            **decision_record(effects, rule, control),
             "paper": paper,
             "requires": list(requires),
             "measured": measured,
         }
-        if control_summary is not None:
-            record["control"] = {
-                "n": len(control_summary.effects),
-                "on_side": control_summary.on_side,
-                "effects": control_summary.effects,
-                "mean": control_summary.mean,
-                "interval": control_summary.interval,
-                "passes": control_summary.passes,
-            }
-            if verdict == "not discriminating":
-                record["reason"] = "its control passes the same rule"
         return self._record(claim_id, record)
 
     def not_tested(self, claim_id: str, reason: str, **measured: Any) -> Verdict:
@@ -352,7 +332,9 @@ class VerdictTable:
                 low, high = c["interval"]
                 evidence = f"{c['mean']:.3g} [{low:.3g}, {high:.3g}]"
                 if "on_side" in c:
-                    evidence += f", {c['on_side']} of {c['n']} on the paper's side"
+                    evidence += (
+                        f", {c['on_side']} of {c['n']} on the paper's side, {c['needed']} needed"
+                    )
                 else:
                     evidence += f" over {c['n']}"
                 if c.get("control"):

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -122,6 +123,13 @@ class Rule:
             return math.floor(self.share * n + 1e-9) + 1
         return max(1, math.ceil(self.share * n - 1e-9))
 
+    def one_replicate_from_flip(self, on_side: int, n: int) -> bool:
+        """Whether moving one replicate across the threshold changes the count's verdict: one
+        short of what the rule needs, or exactly at it where the rule lets some replicates be
+        off the paper's side. These are the verdicts that another draw of the data can turn."""
+        needed = self.needed(n)
+        return on_side == needed - 1 or needed == on_side < n
+
     def describe(self, n: int | None = None) -> str:
         """The rule in words, e.g. 'effect > 0 in at least 4 of 5 replicates, and the 95%
         bootstrap interval of its mean above 0'."""
@@ -208,3 +216,40 @@ def decide(
     else:
         verdict = REPRODUCED
     return verdict, summary, control_summary
+
+
+def decision_record(
+    effects: Sequence[float], rule: Rule, control: Sequence[float] | None = None
+) -> dict[str, Any]:
+    """The verdict of :func:`decide` with everything a report shows beside it: the rule in
+    words and as fields, the count on the paper's side against the count needed, the mean and
+    its interval, the sign test, and the control's summary (``None`` without one)."""
+    verdict, summary, control_summary = decide(effects, rule, control)
+    n = len(summary.effects)
+    record: dict[str, Any] = {
+        "verdict": verdict,
+        "rule": rule.describe(n),
+        "rule_spec": asdict(rule),
+        "n": n,
+        "on_side": summary.on_side,
+        "needed": rule.needed(n),
+        "one_replicate_from_flip": rule.one_replicate_from_flip(summary.on_side, n),
+        "effects": summary.effects,
+        "mean": summary.mean,
+        "interval": summary.interval,
+        "sign_p": summary.sign_p,
+        "control": None,
+    }
+    if control_summary is not None:
+        record["control"] = {
+            "n": len(control_summary.effects),
+            "on_side": control_summary.on_side,
+            "needed": rule.needed(len(control_summary.effects)),
+            "effects": control_summary.effects,
+            "mean": control_summary.mean,
+            "interval": control_summary.interval,
+            "passes": control_summary.passes,
+        }
+    if verdict == NOT_DISCRIMINATING:
+        record["reason"] = "its control passes the same rule"
+    return record

@@ -13,6 +13,7 @@ from utils.tokens import encode_words, model_max_length
 
 # a word split into several pieces (barking), one the vocabulary lacks (xyzzy, Ωmega)
 SENTENCES = [["the", "dogs", "barking", "loudly"], ["xyzzy", "cat", "Ωmega"], ["a"]]
+NO_LIMIT = "XLNet's relative positions set no length limit: it reads 512 sub-tokens at a time"
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
@@ -26,7 +27,9 @@ def test_every_family_loads_from_a_saved_folder(tiny, tmp_path):
     family, model, tokenizer = tiny
     assert (
         tokenizer_family(tokenizer)
-        == {"wordpiece": "WordPiece", "bpe": "BPE", "sentencepiece": "Unigram"}[family]
+        == {"wordpiece": "WordPiece", "bpe": "BPE", "sentencepiece": "Unigram", "xlnet": "Unigram"}[
+            family
+        ]
     )
     assert model.config.num_hidden_layers == 2 and not model.training
     # a folder saved with a masked-LM head loads as its encoder
@@ -38,15 +41,14 @@ def test_byte_level_bpe_marks_every_word_start(tiny):
     family, _, tokenizer = tiny
     encoded = tokenizer(SENTENCES[0], is_split_into_words=True)
     pieces = tokenizer.convert_ids_to_tokens(encoded["input_ids"])
-    starts = [
-        p
-        for p, w, prev in zip(pieces[1:], encoded.word_ids()[1:], encoded.word_ids())
-        if w is not None and w != prev
+    words = encoded.word_ids()
+    starts = [  # XLNet's special tokens follow the sentence, the others' frame it
+        p for i, (p, w) in enumerate(zip(pieces, words)) if w is not None and w != words[i - 1]
     ]
     assert len(starts) == len(SENTENCES[0])
     if family == "bpe":
         assert all(p.startswith("Ġ") for p in starts), pieces
-    if family == "sentencepiece":
+    if family in ("sentencepiece", "xlnet"):
         assert all(p.startswith("▁") for p in starts), pieces
 
 
@@ -66,7 +68,9 @@ def test_word_alignment_matches_one_sentence_at_a_time(tiny):
 def test_a_sentence_over_the_models_limit_is_read_in_windows(tiny):
     """Every word of a long sentence gets the vectors of the window that gives it the most
     context, exactly as if that window were a sentence of its own."""
-    _, model, tokenizer = tiny
+    family, model, tokenizer = tiny
+    if family == "xlnet":
+        pytest.skip(NO_LIMIT)
     long = [*WORDS, *reversed(WORDS)]  # no word range repeats: each window is found again
     limit = model_max_length(model)
     encoded = encode_words(tokenizer, [["a"], long], limit)
@@ -98,7 +102,9 @@ def _window_span(tokenizer, words, ids):
 
 
 def test_a_long_sentence_is_truncated_with_a_warning_for_neuron_edits(tiny):
-    _, model, tokenizer = tiny
+    family, model, tokenizer = tiny
+    if family == "xlnet":
+        pytest.skip(NO_LIMIT)
     long = ["the", "dogs", "barking", "loudly"] * 20
     with pytest.warns(UserWarning, match=r"1 sentence\(s\) over .* truncated, \d+ words cut"):
         batch = tokenize_words(tokenizer, [["a"], long], max_length=model_max_length(model))
@@ -121,3 +127,19 @@ def test_edited_words_are_decoded_in_every_family(tiny):
     assert words[0] == SENTENCES[0]
     assert words[2] == ["a"]
     assert words[1][1] == "cat"
+
+
+def test_fine_tuning_runs_in_every_family(tiny):
+    """Table 6's fine-tuning reads each family's length limit (XLNet has none) and pads as
+    its tokenizer does (XLNet on the left)."""
+    from utils.fine_tuning import fine_tuned_encoder
+
+    _, model, tokenizer = tiny
+    sentences = [["the", "dogs", "bark"], ["a", "cat", "sleeps", "on", "the", "mat"]]
+    labels = [1, 0]
+    tuned = fine_tuned_encoder(
+        model, tokenizer, sentences * 2, labels * 2, steps=2, batch_size=4, lr=1e-2, progress=False
+    )
+    after = extract_activations(tuned, tokenizer, sentences, progress=False).values
+    before = extract_activations(model, tokenizer, sentences, progress=False).values
+    assert torch.isfinite(after).all() and not torch.allclose(after, before)

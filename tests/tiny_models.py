@@ -1,6 +1,7 @@
 """Tiny Hugging Face models in the real on-disk format, one per tokenizer family the papers
 use, built offline on the spot: WordPiece (BERT, M-BERT), byte-level BPE (RoBERTa, GPT-2
-style) and SentencePiece unigram (XLM-R, XLNet). Random weights, two layers, a vocabulary of
+style), SentencePiece unigram (XLM-R) and XLNet (SentencePiece unigram, its special tokens
+after the sentence, relative positions). Random weights, two layers, a vocabulary of
 a few hundred entries, ``save_pretrained`` folders that :func:`utils.models.load_encoder`
 reads like a hub download."""
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-FAMILIES = ("wordpiece", "bpe", "sentencepiece")
+FAMILIES = ("wordpiece", "bpe", "sentencepiece", "xlnet")
 WORDS = (
     "the dogs bark loudly at night while a cat sleeps on the warm mat near our houses and "
     "children run jump laugh happily every morning before the long school day begins"
@@ -19,6 +20,7 @@ SPECIALS = {
     "wordpiece": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
     "bpe": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
     "sentencepiece": ["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+    "xlnet": ["<unk>", "<s>", "</s>", "<cls>", "<sep>", "<pad>", "<mask>", "<eod>", "<eop>"],
 }
 
 
@@ -90,6 +92,15 @@ def _tokenizer(family: str):
     sp = SentencePieceUnigramTokenizer()
     sp.train_from_iterator(_texts(), vocab_size=120, special_tokens=specials, unk_token="<unk>")
     tok = sp._tokenizer
+    if family == "xlnet":  # XLNet appends its separator and classification tokens
+        tok.post_processor = processors.TemplateProcessing(
+            single="$A <sep> <cls>",
+            pair="$A <sep> $B <sep> <cls>",
+            special_tokens=[(t, tok.token_to_id(t)) for t in ("<sep>", "<cls>")],
+        )
+        return transformers.XLNetTokenizerFast(
+            tokenizer_object=tok, **{**names, "sep_token": "<sep>", "cls_token": "<cls>"}
+        )
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>",
         pair="<s> $A </s> </s> $B </s>",
@@ -115,6 +126,16 @@ def build_tiny_model(
     if family == "wordpiece":
         config = transformers.BertConfig(max_position_embeddings=max_positions, **sizes)
         kind = transformers.BertForMaskedLM if mlm_head else transformers.BertModel
+    elif family == "xlnet":  # relative positions: no position embeddings, no length limit
+        config = transformers.XLNetConfig(
+            vocab_size=sizes["vocab_size"],
+            d_model=sizes["hidden_size"],
+            n_layer=sizes["num_hidden_layers"],
+            n_head=sizes["num_attention_heads"],
+            d_inner=sizes["intermediate_size"],
+            pad_token_id=tokenizer.pad_token_id,
+        )
+        kind = transformers.XLNetLMHeadModel if mlm_head else transformers.XLNetModel
     else:
         # RoBERTa-style position ids start after the padding index: two extra positions
         config_type = (

@@ -10,6 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from utils.cache import cached, content_key, module_fingerprint
+from utils.tokens import model_max_length
 
 
 def fine_tuned_encoder(
@@ -42,11 +43,7 @@ def fine_tuned_encoder(
         "training": [steps, batch_size, lr, seed],
     }
 
-    # the model's limit in tokens (RoBERTa-style position ids start after the padding index)
-    limit = min(
-        getattr(tokenizer, "model_max_length", None) or 1 << 30,
-        model.config.max_position_embeddings - 2 * (getattr(model.config, "pad_token_id", 0) == 1),
-    )
+    limit = min(getattr(tokenizer, "model_max_length", None) or 1 << 30, model_max_length(model))
 
     def build() -> dict[str, torch.Tensor]:
         tuned = copy.deepcopy(model).train()

@@ -73,10 +73,13 @@ class EncodedWords:
 
 
 def model_max_length(model: torch.nn.Module) -> int:
-    """The longest input a model takes, in sub-tokens (its position embeddings; 512 if the
-    config does not say). RoBERTa-style models reserve two positions for padding offsets."""
+    """The longest input a model takes, in sub-tokens (its position embeddings; 512, the
+    usual pretraining length, if the config does not say or has none: XLNet's relative
+    positions are ``-1``). RoBERTa-style models reserve two positions for padding offsets."""
     config = model.config
-    limit = getattr(config, "max_position_embeddings", None) or 512
+    limit = getattr(config, "max_position_embeddings", None)
+    if limit is None or limit <= 0:
+        limit = 512
     if getattr(config, "model_type", "") in {"roberta", "xlm-roberta", "camembert"}:
         limit -= 2
     return limit

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from replication.runner import ROOT, RUN_STATUS, check_parameters, format_report
+from utils import lca_architectures
 from utils.cache import atomic_write
 from utils.results import published, verdict_counts
 from utils.runtime import check_scale
@@ -39,6 +40,11 @@ from utils.verdicts import NOT_TESTED, Rule, decision_record
 
 JOB_STATUS = "job.json"
 ENGINES = ("local", "slurm", "pbs")
+# claims a chapter decides across the runs of a sweep, each run having recorded what they
+# compare (one model per run: the architectures of chapter 3), and the table that shows them
+ACROSS_RUNS = {
+    "lca": (lca_architectures.cross_model_claims, lca_architectures.cross_model_table),
+}
 
 
 @dataclass(frozen=True)
@@ -298,9 +304,17 @@ def collect(jobs: Sequence[Job], output: Path) -> list[tuple[Job, dict[str, Any]
 
 def pool_claims(chapter: str, runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every claim of the inventory, decided over the replicates of all ``runs`` with the
-    rule the chapter states. A run where the claim was not tested contributes nothing."""
+    rule the chapter states. A run where the claim was not tested contributes nothing. A claim
+    the chapter decides across runs (``ACROSS_RUNS``) is decided so where the runs allow."""
+    across = ACROSS_RUNS[chapter][0](runs) if chapter in ACROSS_RUNS else {}
     pooled = []
     for entry in published(chapter)["claims"]:
+        if entry["id"] in across:
+            pooled.append(
+                {"id": entry["id"], "claim": entry["claim"], **across[entry["id"]],
+                 "paper": None, "runs": len(runs), "runs_not_tested": 0}
+            )  # fmt: skip
+            continue
         records = [c for run in runs for c in run.get("claims", []) if c.get("id") == entry["id"]]
         tested = [c for c in records if "effects" in c]
         if not tested:
@@ -378,6 +392,8 @@ def sweep_report(
     if not done:
         return "\n".join(lines)
     lines += ["", format_report(chapter, pooled_results(chapter, scale, [r for _, r in done]))]
+    if chapter in ACROSS_RUNS and (table := ACROSS_RUNS[chapter][1]([r for _, r in done])):
+        lines += ["", table]
     for key in _swept(jobs):
         values = list(dict.fromkeys(_shown(dict(job.parameters)[key]) for job in jobs))
         lines += ["", f"per {key}:"]

@@ -40,6 +40,12 @@ def layer_share(histogram: Sequence[float], layers: Sequence[int]) -> float:
     return float(counts[list(layers)].sum() / counts.sum())
 
 
+def mean_layer(histogram: Sequence[float]) -> float:
+    """The mean layer of a set of neurons (0 = embeddings)."""
+    counts = np.asarray(histogram, dtype=float)
+    return float((counts * np.arange(len(counts))).sum() / counts.sum())
+
+
 def histograms(runs: Sequence[dict[str, Any]], key: str) -> Histograms:
     """The layer histograms recorded under ``key`` by every run, by architecture and task, in
     the order of the runs and then of the probe seeds."""
@@ -173,7 +179,7 @@ def cross_model_table(runs: Sequence[dict[str, Any]]) -> str:
         for model, model_runs in by_model.items():
             hists = base.get(model, {}).get(task) or [np.full(1, np.nan)]
             spread = np.mean([layer_spread(h) for h in hists])
-            layer = np.mean([(h * np.arange(len(h))).sum() / h.sum() for h in hists])
+            layer = np.mean([mean_layer(h) for h in hists])
             lines.append(
                 f"  {task:<10} {model:<8} {mean(model_runs, f'table2_{task}_top')} "
                 f"{mean(model_runs, f'table2_{task}_random')} "

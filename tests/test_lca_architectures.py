@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from replication.sweep import pool_claims, pooled_results
-from utils.lca_architectures import CLAIMS, SPREAD_CLAIM, cross_model_table, layer_spread
+from utils.lca_architectures import (
+    CLAIMS,
+    SPREAD_CLAIM,
+    VARYING_CLAIM,
+    cross_model_table,
+    layer_spread,
+)
 from utils.results import published
 
 N_LAYERS, N_SEEDS = 13, 3
@@ -33,9 +39,25 @@ FIG6 = {  # architecture -> task -> minimal-set neurons per layer (0 = embedding
         "dependency": [1, 2, 4, 8, 8, 4, 3, 3, 3, 4, 5, 6, 6],
     },
 }
+LOW, MIDDLE, HIGH = ([0, 6, 8, 4] + [0] * 9, [0] * 5 + [5, 9, 5] + [0] * 5, [0] * 9 + [2, 4, 6, 9])
+TAGS = {  # architecture -> "task:tag" -> the tag's salient set per layer (Sec. 5.2)
+    "bert": {"POS:PRP": LOW, "POS:NNS": MIDDLE, "SEM:EXC": HIGH, "POS:FW": HIGH},
+    "xlnet": {"POS:PRP": MIDDLE, "POS:NNS": LOW, "SEM:EXC": LOW, "POS:FW": HIGH},
+    "roberta": {"POS:PRP": HIGH, "POS:NNS": HIGH, "SEM:EXC": MIDDLE, "POS:FW": HIGH},
+}
+SAME_TAGS = {"POS:PRP": MIDDLE, "POS:NNS": MIDDLE, "SEM:EXC": MIDDLE, "POS:FW": LOW}
 
 
-def _run(architecture: str, planted: dict, seed: int) -> dict:
+def _by_task(tags: dict) -> dict:
+    """``{"POS:FW": v}`` as a run records it, ``{"POS": {"FW": v}}``."""
+    nested = {}
+    for name, value in tags.items():
+        task, tag = name.split(":")
+        nested.setdefault(task, {})[tag] = value
+    return nested
+
+
+def _run(architecture: str, planted: dict, seed: int, tags: dict | None = None) -> dict:
     """The numbers one run of the chapter records, its histograms jittered per probe seed."""
     rng = np.random.default_rng(seed)
 
@@ -45,6 +67,8 @@ def _run(architecture: str, planted: dict, seed: int) -> dict:
     def random_weights():  # the control: the same for every architecture
         return [rng.integers(1, 6, N_LAYERS).tolist() for _ in range(N_SEEDS)]
 
+    tags = TAGS[architecture] if tags is None else tags
+
     return {
         "numbers": {
             "architecture": {"value": architecture},
@@ -53,21 +77,28 @@ def _run(architecture: str, planted: dict, seed: int) -> dict:
             "fine_tuned_layer_histograms": {
                 "value": {t: jitter(planted[t])[:1] for t in ("POS", "SEM", "chunk")}
             },
+            "tag_layer_histograms": {"value": _by_task({t: jitter(h) for t, h in tags.items()})},
+            "random_weights_tag_layer_histograms": {
+                "value": _by_task({t: random_weights() for t in tags})
+            },
             "table2_POS_top": {"value": 90.0 + seed},
         },
         "claims": [  # as results.finish() records them: not tested, with the inventory's reason
             {"id": c["id"], "verdict": "not tested", "reason": c["not_tested"]}
             for c in published("lca")["claims"]
-            if c["id"] in [*CLAIMS, SPREAD_CLAIM]
+            if c["id"] in [*CLAIMS, SPREAD_CLAIM, VARYING_CLAIM]
         ],
     }
 
 
-def _sweep(swap: bool = False) -> list[dict]:
-    """Two BOOK_SEEDs of each architecture; ``swap`` gives BERT XLNet's histograms and back."""
+def _sweep(swap: bool = False, tags: dict | None = None) -> list[dict]:
+    """Two BOOK_SEEDs of each architecture; ``swap`` gives BERT XLNet's histograms and back,
+    ``tags`` gives every architecture the same tag histograms."""
     names = {"bert": "xlnet", "xlnet": "bert", "roberta": "roberta"} if swap else None
     return [
-        _run(arch, FIG6[names[arch] if swap else arch], seed) for seed in (0, 1) for arch in FIG6
+        _run(arch, FIG6[names[arch] if swap else arch], seed, tags)
+        for seed in (0, 1)
+        for arch in FIG6
     ]
 
 
@@ -79,13 +110,14 @@ def test_layer_spread_is_one_when_even_and_zero_on_one_layer():
 
 def test_the_papers_figure_6_reproduces_and_its_random_weights_control_does_not():
     claims = {c["id"]: c for c in pool_claims("lca", _sweep())}
-    for claim_id in [*CLAIMS, SPREAD_CLAIM]:
+    for claim_id in [*CLAIMS, SPREAD_CLAIM, VARYING_CLAIM]:
         assert claims[claim_id]["verdict"] == "reproduced", claims[claim_id]
         assert not claims[claim_id]["control"]["passes"]
     # two runs of each architecture: every probe seed of both pairs up
     assert claims["pos_layer_profile_by_model"]["n"] == 2 * N_SEEDS
     assert claims[SPREAD_CLAIM]["fine_tuned_replicates"] == 2 * 3
     assert claims[SPREAD_CLAIM]["n"] == 2 * N_SEEDS * 3 + 2 * 3
+    assert claims[VARYING_CLAIM]["n"] == 3  # PRP, NNS, EXC
 
 
 def test_the_opposite_figure_is_not_reproduced():
@@ -95,10 +127,23 @@ def test_the_opposite_figure_is_not_reproduced():
         assert claims[claim_id]["verdict"] == "not reproduced", claims[claim_id]
 
 
+def test_tags_at_the_same_layers_everywhere_are_not_reproduced():
+    claims = {c["id"]: c for c in pool_claims("lca", _sweep(tags=SAME_TAGS))}
+    for claim_id in ("fw_neurons_final_layers", VARYING_CLAIM):
+        assert claims[claim_id]["verdict"] == "not reproduced", claims[claim_id]
+
+
+def test_a_corpus_without_fw_leaves_its_claim_not_tested():
+    no_fw = [{"numbers": {**r["numbers"], "tag_layer_histograms": {"value": {}}},
+              "claims": r["claims"]} for r in _sweep()]  # fmt: skip
+    claims = {c["id"]: c for c in pool_claims("lca", no_fw)}
+    assert claims["fw_neurons_final_layers"]["verdict"] == "not tested"
+
+
 def test_one_architecture_leaves_the_claims_not_tested():
     runs = [r for r in _sweep() if r["numbers"]["architecture"]["value"] == "bert"]
     claims = {c["id"]: c for c in pooled_results("lca", "full", runs)["claims"]}
-    assert all(claims[i]["verdict"] == "not tested" for i in [*CLAIMS, SPREAD_CLAIM])
+    assert all(claims[i]["verdict"] == "not tested" for i in [*CLAIMS, SPREAD_CLAIM, VARYING_CLAIM])
     assert "across architectures" in claims[SPREAD_CLAIM]["reason"]
 
 

@@ -16,7 +16,9 @@ from utils.rankings import (
     probeless_ranking,
     probeless_scores,
     select_neurons,
+    tag_layer_histograms,
     top_neurons_per_tag,
+    union_fraction,
     weight_magnitude_ranking,
 )
 
@@ -82,6 +84,26 @@ def test_layer_histogram_folds_concatenated_copies():
     hidden, layers = 4, 3
     neurons = torch.tensor([0, 3, 4, 11, 12, 23])  # the last two: second copy, layers 0 and 2
     assert layer_histogram(neurons, hidden, layers).tolist() == [3, 1, 2]
+
+
+@pytest.mark.parametrize("n", [5, 17, 40])
+def test_union_fraction_is_the_first_step_whose_union_holds_n(n):
+    weight = sparse_weight(seed=4)
+    fraction = union_fraction(weight, n)
+    union = set().union(*(w for w in naive_top_neurons_per_tag(weight, fraction)))
+    assert len(union) >= n
+    if fraction > 0:  # at 0 every tag keeps its top neuron: no earlier step
+        before = naive_top_neurons_per_tag(weight, fraction - 0.01)
+        assert n > len(set().union(*before))
+
+
+def test_tag_layer_histograms_count_each_tags_set_by_layer():
+    weight = torch.zeros(12, 2)  # 3 layers of 4 neurons
+    weight[1, 0], weight[9, 1], weight[10, 1] = 5.0, 3.0, 3.0
+    hists = tag_layer_histograms(weight, 3, hidden_size=4, n_layers=3)
+    assert hists.tolist() == [[1, 0, 0], [0, 0, 2]]
+    with pytest.raises(ValueError, match="n_neurons"):
+        union_fraction(weight, 13)
 
 
 def test_probeless_matches_the_sum_over_class_pairs():

@@ -7,9 +7,12 @@ over ``MODEL`` (``python -m replication sweep lca --scale full -p MODEL=...``). 
 records its architecture (``architecture``: the config's ``model_type``) and, for every layer
 task and probe seed, the layer histogram of its minimal set (``layer_histograms``), of as many
 top neurons of the random-weights model (``random_weights_layer_histograms``: the control) and,
-where it fine-tuned, of the fine-tuned model (``fine_tuned_layer_histograms``). A replicate is
-one task and one probe seed of one run; the i-th replicates of two architectures are paired.
-The rules below were fixed before any cross-architecture run.
+where it fine-tuned, of the fine-tuned model (``fine_tuned_layer_histograms``), and, for every
+tag of POS and SEM, the layer histogram of the tag's salient set (``tag_layer_histograms``, with
+``random_weights_tag_layer_histograms``; Sec. 5.2: FW in the final layers, PRP, NNS and EXC at
+different layers in different architectures), read here as the task ``"POS:FW"``. A replicate
+is one task (or tag) and one probe seed of one run; the i-th replicates of two architectures
+are paired. The rules below were fixed before any cross-architecture run.
 """
 
 from __future__ import annotations
@@ -46,17 +49,22 @@ def mean_layer(histogram: Sequence[float]) -> float:
     return float((counts * np.arange(len(counts))).sum() / counts.sum())
 
 
-def histograms(runs: Sequence[dict[str, Any]], key: str) -> Histograms:
-    """The layer histograms recorded under ``key`` by every run, by architecture and task, in
-    the order of the runs and then of the probe seeds."""
+def histograms(runs: Sequence[dict[str, Any]], *keys: str) -> Histograms:
+    """The layer histograms recorded under ``keys`` by every run, by architecture and task
+    (``"POS:FW"`` for a tag's, recorded as ``{task: {tag: replicates}}``), in the order of the
+    runs and then of the probe seeds."""
     found: Histograms = {}
     for run in runs:
         numbers = run.get("numbers", {})
-        if "architecture" not in numbers or key not in numbers:
+        if "architecture" not in numbers:
             continue
         by_task = found.setdefault(numbers["architecture"]["value"], {})
-        for task, replicates in numbers[key]["value"].items():
-            by_task.setdefault(task, []).extend(np.asarray(h, dtype=float) for h in replicates)
+        for key in (k for k in keys if k in numbers):
+            for task, replicates in numbers[key]["value"].items():
+                by_tag = replicates if isinstance(replicates, dict) else {None: replicates}
+                for tag, hists in by_tag.items():
+                    name = task if tag is None else f"{task}:{tag}"
+                    by_task.setdefault(name, []).extend(np.asarray(h, dtype=float) for h in hists)
     return found
 
 
@@ -94,6 +102,11 @@ def _just_above_embeddings(h: np.ndarray) -> range:
     return range(1, math.ceil(len(h) / 3) + 1)
 
 
+def _final_third(h: np.ndarray) -> range:
+    """The last ceil(L / 3) layers."""
+    return range(len(h) - math.ceil(len(h) / 3), len(h))
+
+
 # claim -> (architectures compared, tasks, statistic of their paired histograms, rule);
 # every effect is in shares of a set (0 to 1) or layer spreads (0 to 1)
 CLAIMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Callable, Rule]] = {
@@ -120,15 +133,39 @@ CLAIMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Callable, Rule]] = {
         ("bert", "xlnet", "roberta"), ("suffix",),
         lambda b, x, r: layer_share(r, range(2, len(r)))
         - max(layer_share(m, range(2, len(m))) for m in (b, x)), Rule()),
+    # FW's salient set "predominantly" in the final layers: the smallest share of the three
+    # architectures' FW sets in their final third > 0.5, every probe seed
+    "fw_neurons_final_layers": (
+        ("bert", "xlnet", "roberta"), ("POS:FW",),
+        lambda *hs: min(layer_share(h, _final_third(h)) for h in hs),
+        Rule(threshold=0.5)),
 }  # fmt: skip
+VARYING_TAGS = ("POS:PRP", "POS:NNS", "SEM:EXC")  # Sec. 5.2's "variations in certain cases"
+VARYING_CLAIM = "prp_nns_exc_layer_varies_by_architecture"
+
+
+def layer_variation(hists: Histograms, models: Sequence[str], tag: str) -> float | None:
+    """How far apart the architectures put ``tag``'s salient neurons, beyond the probe seeds:
+    the range over architectures of the mean relative depth (mean layer / (L - 1)) of its
+    set, minus the largest range of one architecture over its probe seeds. None unless every
+    architecture has two seeds or more."""
+    depths = [[mean_layer(h) / (len(h) - 1) for h in hists.get(m, {}).get(tag, [])] for m in models]
+    if any(len(d) < 2 for d in depths):
+        return None
+    centres = [np.mean(d) for d in depths]
+    return float(max(centres) - min(centres) - max(max(d) - min(d) for d in depths))
+
+
 SPREAD_CLAIM = "architectures_differ_xlnet_concentrated_bert_spread"
 
 
 def cross_model_claims(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Verdict records of the cross-architecture claims that ``runs`` hold every architecture
     for, by claim id; the control is the same statistic on the random-weights models."""
-    base = histograms(runs, "layer_histograms")
-    control = histograms(runs, "random_weights_layer_histograms")
+    base = histograms(runs, "layer_histograms", "tag_layer_histograms")
+    control = histograms(
+        runs, "random_weights_layer_histograms", "random_weights_tag_layer_histograms"
+    )
     tuned = histograms(runs, "fine_tuned_layer_histograms")
     decided = {}
     for claim_id, (models, tasks, statistic, rule) in CLAIMS.items():
@@ -151,6 +188,16 @@ def cross_model_claims(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, An
             ),
             "architectures": ["bert", "xlnet"], "tasks": list(CORE_TASKS),
             "fine_tuned_replicates": len(after),
+        }  # fmt: skip
+    # PRP, NNS and EXC sit at different layers in different architectures: one effect per
+    # tag, > 0 for all three (the spread between architectures exceeds that over seeds)
+    models = ("bert", "xlnet", "roberta")
+    effects = [layer_variation(base, models, tag) for tag in VARYING_TAGS]
+    if None not in effects:
+        controls = [layer_variation(control, models, tag) for tag in VARYING_TAGS]
+        decided[VARYING_CLAIM] = {
+            **decision_record(effects, Rule(), None if None in controls else controls),
+            "architectures": list(models), "tasks": list(VARYING_TAGS),
         }  # fmt: skip
     return decided
 

@@ -76,6 +76,16 @@ def top_neurons_per_tag(weight: torch.Tensor, fraction: float) -> list[torch.Ten
     return [order[: int(k), t] for t, k in enumerate(counts)]
 
 
+def union_fraction(weight: torch.Tensor, n_neurons: int, steps: int = 100) -> float:
+    """The first weight-mass fraction of Algorithm 3's steps at which the tags' salient sets
+    (:func:`top_neurons_per_tag`) together hold at least ``n_neurons`` neurons: the per-tag
+    view of the top ``n_neurons`` of :func:`neuron_ordering` (a minimal set, Fig. 7)."""
+    if not 0 < n_neurons <= weight.shape[0]:
+        raise ValueError(f"n_neurons must be in [1, {weight.shape[0]}], got {n_neurons}")
+    _, cutoffs = neuron_ordering(weight, steps)
+    return int((cutoffs >= n_neurons).nonzero()[0, 0]) / steps
+
+
 def neuron_ordering(weight: torch.Tensor, steps: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
     """Algorithm 3 (GETNEURONRANKING): neurons in the order they become salient for some tag.
 
@@ -167,6 +177,16 @@ def layer_histogram(neurons: torch.Tensor, hidden_size: int, n_layers: int) -> t
     fold onto the same layers)."""
     neurons = torch.as_tensor(neurons, dtype=torch.long)
     return torch.bincount((neurons // hidden_size) % n_layers, minlength=n_layers)
+
+
+def tag_layer_histograms(
+    weight: torch.Tensor, n_neurons: int, hidden_size: int, n_layers: int
+) -> torch.Tensor:
+    """``(C, n_layers)`` :func:`layer_histogram` of each tag's salient set, at the
+    :func:`union_fraction` where the sets together hold ``n_neurons`` (where a property's
+    neurons sit, Sec. 5.2: JJ low, FW high, PRP, NNS and EXC by architecture)."""
+    sets = top_neurons_per_tag(weight, union_fraction(weight, n_neurons))
+    return torch.stack([layer_histogram(s, hidden_size, n_layers) for s in sets])
 
 
 def class_means(x: torch.Tensor, y: torch.Tensor, n_classes: int | None = None) -> torch.Tensor:

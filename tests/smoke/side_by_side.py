@@ -28,6 +28,7 @@ def parameters(workdir: Path) -> dict[str, object]:
         "PLANTED_UNITS": 16,
         "PLANTED_EXAMPLES": 200,
         "KS": [1, 2, 4],
+        "PAIR_CANDIDATES": 4,
         "K_CLAIM": 2,
         "PROBE_EPOCHS": 2,
         "PAGE_FRAMES": 1,

@@ -1,13 +1,14 @@
 """Chapter 6 at full scale: two tiny random-weight LSTM language models in the layout of
 Gulordava et al.'s checkpoints (a pickled ``model.RNNModel``, different seeds) and their
-vocabulary file, every size tiny. Random LMs fail the agreement precondition; the path that
-ranks, masks, scans and scores their units runs all the same."""
+vocabulary file, and a tiny random-weight WordPiece encoder as the transformer, every size tiny.
+Random models fail the agreement and number preconditions; the path that ranks, masks, scans
+and scores their units runs all the same."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tiny_models import build_word_language_model
+from tests.tiny_models import build_tiny_model, build_word_language_model
 
 
 def parameters(workdir: Path) -> dict[str, object]:
@@ -32,4 +33,6 @@ def parameters(workdir: Path) -> dict[str, object]:
         "K_CLAIM": 2,
         "PROBE_EPOCHS": 2,
         "PAGE_FRAMES": 1,
+        "ENCODER": str(build_tiny_model("wordpiece", workdir / "encoder", max_positions=64)),
+        "ENCODER_SPLITS": 2,
     }

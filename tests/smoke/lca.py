@@ -1,7 +1,7 @@
 """Chapter 3 at full scale: a tiny WordPiece encoder (fine-tuned too, Table 6) with every task
 on its own corpus and splits, as in the paper: a UD-style CoNLL-U treebank (dependency labels,
-positions) and Penn Treebank ``word/TAG``, CoNLL-2000 and PMB files for POS, chunking and
-semantic tags, one file per split, all of generated English."""
+positions) and Penn Treebank ``word/TAG``, CoNLL-2000, PMB and CCGbank AUTO files for POS,
+chunking, semantic tags and CCG supertags, one file per split, all of generated English."""
 
 from __future__ import annotations
 
@@ -29,11 +29,30 @@ def _columns(corpus: Corpus, layers: tuple[str, ...], word_first: bool = True) -
     return "\n".join(lines) + "\n"
 
 
+def _supertag(tag: str) -> str:
+    """A CCG-like lexical category for a PTB tag: the check needs the format, not a grammar."""
+    if tag.startswith("VB"):
+        return "(S[dcl]\\NP)/NP"
+    return {"DT": "NP[nb]/N", "JJ": "N/N", "IN": "(NP\\NP)/NP"}.get(tag, "N")
+
+
+def _ccg_auto(corpus: Corpus) -> str:
+    lines = []
+    for i, s in enumerate(corpus):
+        leaves = " ".join(
+            f"(<L {_supertag(t)} {t} {t} {w} {_supertag(t)}>)"
+            for w, t in zip(s.forms, s.layer("xpos"))
+        )
+        lines += [f"ID=wsj_0001.{i + 1} PARSER=GOLD NUMPARSE=1", f"(<T S[dcl] 0 2> {leaves} )"]
+    return "\n".join(lines) + "\n"
+
+
 WRITERS = {  # name pattern, writer of one split
     "DATA": ("ud_{split}.conllu", to_conllu),
     "POS_DATA": ("wsj_{split}.pos", _ptb),
     "CHUNK_DATA": ("conll2000_{split}.txt", lambda c: _columns(c, ("xpos", "chunk"))),
     "SEM_DATA": ("pmb_{split}.sem", lambda c: _columns(c, ("sem",), word_first=False)),
+    "CCG_DATA": ("ccgbank_{split}.auto", _ccg_auto),
 }
 
 

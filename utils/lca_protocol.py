@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from utils.lca import ProbeJob, ProbeSettings, train_probe_jobs, zero_out_accuracy
-from utils.probes import LinearProbe
+from utils.probes import LinearProbe, encode_labels
 from utils.rankings import (
     MinimalSet,
     neuron_mask,
@@ -43,6 +43,39 @@ from utils.rankings import (
 )
 
 Replicates = dict[str, list[dict]]  # task -> one replicate per probe seed
+
+
+def task_splits(
+    task: str,
+    x: torch.Tensor,
+    split: torch.Tensor,
+    words: Sequence[str],
+    labels: Sequence[str],
+    control_labels: Sequence[str] | None = None,
+) -> dict:
+    """A task (see the module docstring) from the vectors ``x`` ``(N, D)`` of its examples,
+    each example's split (0/1/2, in consecutive runs: train, then dev, then test), word form
+    and label; with ``control_labels``, the control task's labels (for selectivity). The
+    splits are views of ``x``, not copies."""
+    if not len(x) == len(split) == len(words) == len(labels):
+        raise ValueError(
+            f"task {task!r}: {len(x)} vectors, {len(split)} splits, {len(words)} words and "
+            f"{len(labels)} labels: one of each per example"
+        )
+    if not bool((split[1:] >= split[:-1]).all()):
+        raise ValueError(f"task {task!r}: the splits must be consecutive (train, dev, test)")
+    y, classes = encode_labels(labels)
+    data = {"task": task, "classes": classes, "words": list(words), "split": split}
+    ends = [0, *torch.bincount(split, minlength=3).cumsum(0).tolist()]
+    for index, name in enumerate(("train", "dev", "test")):
+        rows = slice(ends[index], ends[index + 1])
+        data[name] = (x[rows], y[rows])
+    if control_labels is not None:
+        control, _ = encode_labels(control_labels, classes)
+        data["control"] = {
+            name: control[split == i] for i, name in enumerate(("train", "dev", "test"))
+        }
+    return data
 
 
 def probe_job(

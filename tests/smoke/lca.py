@@ -1,7 +1,9 @@
 """Chapter 3 at full scale: a tiny WordPiece encoder (fine-tuned too, Table 6) with every task
 on its own corpus and splits, as in the paper: a UD-style CoNLL-U treebank (dependency labels,
 positions) and Penn Treebank ``word/TAG``, CoNLL-2000, PMB and CCGbank AUTO files for POS,
-chunking, semantic tags and CCG supertags, one file per split, all of generated English."""
+chunking, semantic tags and CCG supertags, one file per split, and a CoNLL-U treebank for each
+"language" of section 13 (the same encoder as their multilingual and monolingual model), all
+of generated English."""
 
 from __future__ import annotations
 
@@ -63,9 +65,17 @@ def parameters(workdir: Path) -> dict[str, object]:
         for split, part in corpus.items():
             (workdir / pattern.format(split=split)).write_text(write(part), encoding="utf-8")
         files[name] = str(workdir / pattern)
+    languages = {}  # section 13: a treebank per "language", all generated English
+    for seed, language in enumerate(("en", "de", "fr"), start=len(WRITERS)):
+        corpus = generate("english", n=sum(SIZES.values()), seed=seed).split(SIZES)
+        for split, part in corpus.items():
+            (workdir / f"{language}_{split}.conllu").write_text(to_conllu(part), encoding="utf-8")
+        languages[language] = str(workdir / f"{language}_{{split}}.conllu")
     model = build_tiny_model("wordpiece", workdir / "wordpiece", max_positions=128)
     return {
-        "MODEL": str(model), **files, "N_TRAIN": 40, "N_DEV": 15, "N_TEST": 15,
+        "MODEL": str(model), **files, "LANGUAGE_DATA": languages,
+        "LANGUAGE_MODELS": {"de": str(model), "fr": str(model)},
+        "N_TRAIN": 40, "N_DEV": 15, "N_TEST": 15,
         "BATCH_SIZE": 64, "PROBE_EPOCHS": 2, "GRID_EPOCHS": 1, "GRID_BATCH_SIZE": 64,
         "LAMBDA_GRID": [1e-4, 1e-2, 0.0], "MAX_FRACTION": 0.15, "N_SEEDS": 2, "N_DRAWS": 3,
         "N_RETRAIN_DRAWS": 2, "CURVE_PERCENTS": [5, 20], "FINE_TUNING_STEPS": 3,

@@ -302,6 +302,22 @@ def collect(jobs: Sequence[Job], output: Path) -> list[tuple[Job, dict[str, Any]
     return found
 
 
+def pooled_reason(reasons: Sequence[str]) -> str:
+    """The runs' reasons for not testing a claim, each once, in the order of the runs.
+    Reasons that differ only in their numbers (the values a failed precondition measured in
+    each run) are one reason, given with the first run's numbers and the count of runs."""
+    groups: dict[str, list[str]] = {}
+    for reason in filter(None, reasons):
+        groups.setdefault(re.sub(r"\d+(?:\.\d+)?", "#", reason), []).append(reason)
+    parts = []
+    for found in groups.values():
+        if len(set(found)) > 1:
+            parts.append(f"{found[0]} (in {len(found)} runs; the first run's numbers)")
+        else:
+            parts.append(found[0] + (f" (in {len(found)} runs)" if len(found) > 1 else ""))
+    return "; ".join(parts) or "no run recorded it"
+
+
 def pool_claims(chapter: str, runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every claim of the inventory, decided over the replicates of all ``runs`` with the
     rule the chapter states. A run where the claim was not tested contributes nothing. A claim
@@ -318,13 +334,12 @@ def pool_claims(chapter: str, runs: Sequence[dict[str, Any]]) -> list[dict[str, 
         records = [c for run in runs for c in run.get("claims", []) if c.get("id") == entry["id"]]
         tested = [c for c in records if "effects" in c]
         if not tested:
-            reasons = sorted({c.get("reason", "") for c in records} - {""})
             pooled.append(
                 {
                     "id": entry["id"],
                     "claim": entry["claim"],
                     "verdict": NOT_TESTED,
-                    "reason": "; ".join(reasons) or "no run recorded it",
+                    "reason": pooled_reason([c.get("reason", "") for c in records]),
                 }
             )
             continue

@@ -17,6 +17,7 @@ from replication.sweep import (
     parse_grid_param,
     parse_seeds,
     pool_claims,
+    pooled_reason,
     run_sweep,
     sweep_report,
 )
@@ -99,6 +100,16 @@ def _kill_when_started(folder, chapter, timeout=600):
 
 
 @pytest.mark.slow
+def test_not_tested_reasons_are_pooled_once_each():
+    probe = "precondition 'lm_learned_topic' failed: topic probe {} % against {} %"
+    reasons = [probe.format(14.0, 17.5), "", probe.format(9.2, 20.8), "needs a GPU", "needs a GPU"]
+    assert pooled_reason(reasons) == (
+        f"{probe.format(14.0, 17.5)} (in 2 runs; the first run's numbers); needs a GPU (in 2 runs)"
+    )
+    assert pooled_reason(["needs a GPU"]) == "needs a GPU"
+    assert pooled_reason(["", ""]) == "no run recorded it"
+
+
 def test_a_sweep_on_a_local_dask_cluster_survives_a_killed_job(tmp_path):
     jobs = grid("toolkit", "ci", "cpu", [0, 1])
     output = tmp_path / "sweep"

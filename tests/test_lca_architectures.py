@@ -154,3 +154,19 @@ def test_the_cross_model_table_has_a_row_per_task_and_architecture():
     pos_bert = next(r for r in rows if r[:2] == ["POS", "bert"])
     assert float(pos_bert[2]) == pytest.approx(90.5) and pos_bert[3] == "-"
     assert cross_model_table([{"numbers": {}}]) == ""
+
+
+def test_ccg_joins_the_comparison_when_every_architecture_has_it():
+    without = {c["id"]: c for c in pool_claims("lca", _sweep())}
+    assert "CCG" not in without["bert_spread_evenly_xlnet_fewer_layers"]["tasks"]
+    ccg = {"bert": FIG6["bert"]["chunk"], "xlnet": FIG6["xlnet"]["chunk"]}
+    runs = _sweep()
+    for run in runs:
+        arch = run["numbers"]["architecture"]["value"]
+        if arch in ccg:
+            run["numbers"]["layer_histograms"]["value"]["CCG"] = [ccg[arch]] * N_SEEDS
+    claims = {c["id"]: c for c in pool_claims("lca", runs)}
+    spread = claims["bert_spread_evenly_xlnet_fewer_layers"]
+    assert spread["tasks"] == ["POS", "SEM", "chunk", "CCG"]
+    assert spread["n"] == without["bert_spread_evenly_xlnet_fewer_layers"]["n"] + 2 * N_SEEDS
+    assert spread["verdict"] == "reproduced"

@@ -19,6 +19,7 @@ import torch
 
 from utils.corpus.task_corpora import TaskCorpora
 from utils.corpus.word_tasks import dependency_arcs
+from utils.lca_architectures import layer_share, lower_half
 from utils.lca_protocol import task_splits
 
 LANGUAGE_TASKS = ("POS", "dependency")
@@ -143,18 +144,8 @@ def layer_pair_margin(histogram: Sequence[float], first: int = 4) -> float:
 
 
 def lower_half_margin(histogram: Sequence[float]) -> float:
-    """Share of a set in the lower half of the layers (0 to L // 2 - 1, 0 the embeddings)
-    minus the share a flat histogram puts there (> 0: the set leans to the lower layers)."""
-    counts = np.asarray(histogram, dtype=float)
-    half = len(counts) // 2
-    return float(counts[:half].sum() / counts.sum() - half / len(counts))
-
-
-def closed_open_gap(neurons_per_tag: Mapping[str, int]) -> float | None:
-    """Mean neurons per open universal tag (NOUN, VERB) minus the mean per functional tag
-    (DET, CONJ / CCONJ, SCONJ) of one probe; None unless the tag set has both kinds."""
-    closed = [neurons_per_tag[t] for t in CLOSED_UPOS if t in neurons_per_tag]
-    opened = [neurons_per_tag[t] for t in OPEN_UPOS if t in neurons_per_tag]
-    if not closed or not opened:
-        return None
-    return float(np.mean(opened) - np.mean(closed))
+    """Share of a set in the lower half of the layers (:func:`~utils.lca_architectures.lower_half`:
+    the embeddings and the layers up to L // 2) minus the share a flat histogram puts there
+    (> 0: the set leans to the lower layers)."""
+    lower = lower_half(histogram)
+    return layer_share(histogram, lower) - len(lower) / len(histogram)
